@@ -1,0 +1,33 @@
+// The public surface, shared by every entry point (index, manual, CommonJS).
+
+export {
+  CancelledError,
+  TimeoutError,
+  InvalidStateError,
+  RuntimeError,
+  NotImplementedError,
+  ValueError,
+  ExceptionGroup,
+} from "./errors.js";
+export { getRunningLoop, getEventLoop, setEventLoop } from "./events.js";
+export { EventLoop, Handle, TimerHandle } from "./loop.js";
+export type { LoopOptions, ExceptionContext, ExceptionHandler, TaskFactory } from "./loop.js";
+export { Future, isFuture } from "./futures.js";
+export type { Awaitable } from "./futures.js";
+export {
+  Task,
+  createTask,
+  currentTask,
+  allTasks,
+  ensureFuture,
+  eagerTaskFactory,
+  sleep,
+  isCoroutine,
+} from "./tasks.js";
+export type { Coro } from "./tasks.js";
+export { wrap } from "./wrap.js";
+export { gather, GatheringFuture } from "./gather.js";
+export type { GatherOptions } from "./gather.js";
+export { run, runSync, newEventLoop } from "./runners.js";
+export type { RunOptions, Main } from "./runners.js";
+export type { CoreKind } from "./core/types.js";

@@ -1,0 +1,8 @@
+// The CommonJS entry: CommonJS cannot await, so the core compiles synchronously at require().
+
+import { CORE_WASM_BASE64 } from "./core/wasm-bytes.generated.js";
+import { decodeBase64, initCoreSync } from "./core/wasm.js";
+
+initCoreSync(decodeBase64(CORE_WASM_BASE64));
+
+export * from "./api.js";

@@ -1,0 +1,121 @@
+// The exceptions asyncio raises, as JS classes. Each sets `name` so stack traces and
+// `String(err)` read like Python's, and each is exported from the package.
+
+/**
+ * The operation was cancelled. Thrown into a task's coroutine at its current `yield*` by
+ * `Task.cancel()`, and raised by `result()` of a cancelled future.
+ *
+ * @example
+ * try { yield* sleep(10); } catch (e) { if (e instanceof CancelledError) cleanup(); throw e; }
+ */
+export class CancelledError extends Error {
+  constructor(message?: string | null) {
+    super(message ?? "");
+    this.name = "CancelledError";
+  }
+}
+
+/**
+ * A deadline passed (`waitFor`, `timeout`). Its `cause` is the `CancelledError` it replaced.
+ *
+ * @example
+ * catch (e) { if (e instanceof TimeoutError) console.log("too slow"); }
+ */
+export class TimeoutError extends Error {
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(message ?? "", options);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * A future was used in a state that does not allow it: `setResult` on a done future,
+ * `result()` of a pending one.
+ *
+ * @example
+ * fut.setResult(1); fut.setResult(2); // throws InvalidStateError
+ */
+export class InvalidStateError extends Error {
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "InvalidStateError";
+  }
+}
+
+/**
+ * Python's RuntimeError: the loop is closed or already running, `run()` was nested, a deadlock
+ * was found by `runSync`, or the core aborted.
+ *
+ * @example
+ * loop.close(); loop.callSoon(f); // throws RuntimeError("Event loop is closed")
+ */
+export class RuntimeError extends Error {
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "RuntimeError";
+  }
+}
+
+/**
+ * The host lacks a feature (for example signals in a browser). The message names the host
+ * and the feature.
+ *
+ * @example
+ * loop.addSignalHandler("SIGINT", f); // in a browser: NotImplementedError
+ */
+export class NotImplementedError extends Error {
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "NotImplementedError";
+  }
+}
+
+/**
+ * Python's ValueError: an argument has the right type but a value asyncio rejects.
+ *
+ * @example
+ * new Semaphore(-1); // throws ValueError
+ */
+export class ValueError extends Error {
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "ValueError";
+  }
+}
+
+/**
+ * Several errors at once (a `TaskGroup` whose children failed). The children are in `errors`
+ * (AggregateError's field) and in `exceptions` (Python's name).
+ *
+ * @example
+ * catch (e) { if (e instanceof ExceptionGroup) for (const x of e.exceptions) log(x); }
+ */
+export class ExceptionGroup extends AggregateError {
+  readonly exceptions: readonly unknown[];
+  constructor(message: string, exceptions: Iterable<unknown>) {
+    const list = Array.from(exceptions);
+    if (list.length === 0) throw new ValueError("ExceptionGroup: exceptions must be a non-empty sequence");
+    super(list, message);
+    this.name = "ExceptionGroup";
+    this.exceptions = list;
+  }
+}
+
+/** Describe a value for an error message: short, never throws. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (typeof value === "function") return `function ${value.name || "<anonymous>"}`;
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  if (typeof value === "object") {
+    try {
+      const s = String(value);
+      if (s !== "[object Object]") return s;
+    } catch {
+      // fall through
+    }
+    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+    return ctor ? `a ${ctor} object` : "an object";
+  }
+  return String(value);
+}

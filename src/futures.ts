@@ -1,0 +1,332 @@
+// asyncio.Future for generator coroutines.
+//
+// `yield* fut` plays `await fut`: the future's iterator yields the future itself to the driving
+// task (which parks on it) and, when the task resumes, returns `fut.result()` — or throws its
+// exception at the `yield*`, exactly as Python's `Future.__await__` does.
+
+import { CancelledError, InvalidStateError, RuntimeError, describe } from "./errors.js";
+import { getEventLoop, _getRunningLoop } from "./events.js";
+import type { EventLoop } from "./loop.js";
+
+/** @internal Future states. */
+export const enum FutureState {
+  Pending,
+  Cancelled,
+  Finished,
+}
+
+/**
+ * @internal What a task sends into its coroutine when it resumes after the future it waited
+ * on is done; a future's iterator that receives it while still pending raises RuntimeError.
+ */
+export const RESUME: unique symbol = Symbol("wasyncio.resume");
+
+/** Something that can follow `yield*` and produce a T. */
+export interface Awaitable<T> {
+  [Symbol.iterator](): Iterator<unknown, T, unknown>;
+}
+
+/** A user done-callback, or a task parked on this future (woken without a closure). */
+type Waiter = ((fut: any) => unknown) | { _wakeup(): void };
+
+class FutureIterator<T> implements Iterator<unknown, T, unknown> {
+  constructor(private readonly fut: Future<T>) {}
+
+  next(value?: unknown): IteratorResult<unknown, T> {
+    const fut = this.fut;
+    if (fut._state !== FutureState.Pending) return { done: true, value: fut.result() };
+    if (value === RESUME) throw new RuntimeError(`yield* ${fut} was resumed while the future is still pending`);
+    fut._blocking = true;
+    return { done: false, value: fut };
+  }
+
+  throw(exc: unknown): IteratorResult<unknown, T> {
+    throw exc; // a cancellation (or any error) thrown into the task surfaces at the `yield*`
+  }
+
+  return(value?: unknown): IteratorResult<unknown, T> {
+    return { done: true, value: value as T };
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+// "Exception was never retrieved": a future that failed and was collected unretrieved is
+// reported by the finalizer; one still alive when its loop closes is reported by `close()`.
+interface Unretrieved {
+  ref: WeakRef<Future<unknown>>;
+  loop: EventLoop;
+  exception: unknown;
+  message: string;
+}
+
+const lost: FinalizationRegistry<Unretrieved> | null =
+  typeof FinalizationRegistry === "function"
+    ? new FinalizationRegistry<Unretrieved>((record) => {
+        record.loop._unretrieved.delete(record);
+        record.loop.callExceptionHandler({ message: record.message, exception: record.exception });
+      })
+    : null;
+
+/** @internal Report every still-alive future of `loop` whose exception was never retrieved. */
+export function _reportUnretrieved(loop: EventLoop): void {
+  for (const record of Array.from(loop._unretrieved)) {
+    const fut = record.ref.deref();
+    if (fut === undefined || !fut._logTraceback) continue;
+    fut._retrieved();
+    const key = (fut as { _isTask?: boolean })._isTask ? "task" : "future";
+    loop.callExceptionHandler({ message: record.message, exception: record.exception, [key]: fut });
+  }
+  loop._unretrieved.clear();
+}
+
+/**
+ * A value that will exist later, bound to an event loop. `yield* fut` waits for it in a
+ * coroutine; `await fut` works in plain async code.
+ *
+ * @example
+ * const fut = loop.createFuture<number>();
+ * loop.callLater(1, () => fut.setResult(42));
+ * const value = yield* fut; // 42
+ */
+export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
+  /** @internal */ _state: FutureState = FutureState.Pending;
+  /** @internal */ _result: T | undefined = undefined;
+  /** @internal */ _exception: unknown = undefined;
+  /** @internal */ _hasException = false;
+  /** @internal */ _loop: EventLoop;
+  /** @internal */ _cancelMessage: string | null = null;
+  /** @internal */ _cancelledExc: CancelledError | null = null;
+  /** @internal asyncio's `_asyncio_future_blocking`: set by `yield*`, checked by the task. */
+  _blocking = false;
+  /** @internal */ _logTraceback = false;
+  // done-callbacks: the first in a field (the common case: one waiting task), the rest in a list
+  private _waiter0: Waiter | null = null;
+  private _waiters: Waiter[] | null = null;
+  private _iter: FutureIterator<T> | null = null;
+  private _unretrievedRecord: Unretrieved | null = null;
+
+  constructor(options: { loop?: EventLoop } = {}) {
+    this._loop = options.loop ?? _getRunningLoop() ?? getEventLoop();
+  }
+
+  [Symbol.iterator](): Iterator<unknown, T, unknown> {
+    return (this._iter ??= new FutureIterator(this));
+  }
+
+  /** The loop this future is bound to. */
+  getLoop(): EventLoop {
+    return this._loop;
+  }
+
+  /** Whether the future has a result, an exception, or was cancelled. */
+  done(): boolean {
+    return this._state !== FutureState.Pending;
+  }
+
+  /** Whether the future was cancelled. */
+  cancelled(): boolean {
+    return this._state === FutureState.Cancelled;
+  }
+
+  /**
+   * The result; throws the exception if one was set, `CancelledError` if cancelled, and
+   * `InvalidStateError` if not done yet.
+   */
+  result(): T {
+    if (this._state === FutureState.Cancelled) throw this._makeCancelledError();
+    if (this._state === FutureState.Pending) throw new InvalidStateError("Result is not ready.");
+    if (this._logTraceback) this._retrieved();
+    if (this._hasException) throw this._exception;
+    return this._result as T;
+  }
+
+  /** The exception, or `null` if the future succeeded. Throws like `result()` otherwise. */
+  exception(): unknown {
+    if (this._state === FutureState.Cancelled) throw this._makeCancelledError();
+    if (this._state === FutureState.Pending) throw new InvalidStateError("Exception is not set.");
+    if (this._logTraceback) this._retrieved();
+    return this._hasException ? this._exception : null;
+  }
+
+  /**
+   * Mark the future done with `value` and schedule its callbacks.
+   * Throws `InvalidStateError` if it is already done.
+   */
+  setResult(value: T): void {
+    if (this._state !== FutureState.Pending) {
+      throw new InvalidStateError(`setResult(): ${this} is already done`);
+    }
+    this._result = value;
+    this._state = FutureState.Finished;
+    this._scheduleCallbacks();
+  }
+
+  /**
+   * Mark the future done with an exception and schedule its callbacks. An exception that is
+   * never retrieved is reported to the loop's exception handler.
+   */
+  setException(exception: unknown): void {
+    if (this._state !== FutureState.Pending) {
+      throw new InvalidStateError(`setException(): ${this} is already done`);
+    }
+    if (exception === null || exception === undefined) {
+      throw new TypeError(`setException(exception): exception must be an error, got ${describe(exception)}`);
+    }
+    this._exception = exception;
+    this._hasException = true;
+    this._state = FutureState.Finished;
+    this._trackUnretrieved();
+    this._scheduleCallbacks();
+  }
+
+  /**
+   * Cancel the future: it becomes done and `result()` throws `CancelledError(msg)`.
+   * Returns false if it was already done.
+   */
+  cancel(msg?: string | null): boolean {
+    if (this._logTraceback) this._retrieved();
+    if (this._state !== FutureState.Pending) return false;
+    this._state = FutureState.Cancelled;
+    this._cancelMessage = msg ?? null;
+    this._scheduleCallbacks();
+    return true;
+  }
+
+  /**
+   * Call `fn(future)` once the future is done (at the next iteration if it already is).
+   *
+   * @example
+   * fut.addDoneCallback((f) => console.log("done:", f.result()));
+   */
+  addDoneCallback(fn: (fut: this) => unknown): void {
+    if (typeof fn !== "function") {
+      throw new TypeError(`addDoneCallback(fn): fn must be a function, got ${describe(fn)}`);
+    }
+    if (this._state !== FutureState.Pending) {
+      this._loop._soon(fn, this);
+    } else {
+      this._addWaiter(fn);
+    }
+  }
+
+  /** Remove every registration of `fn`; returns how many were removed. */
+  removeDoneCallback(fn: (fut: this) => unknown): number {
+    let removed = 0;
+    if (this._waiter0 === fn) {
+      this._waiter0 = null;
+      removed++;
+    }
+    const rest = this._waiters;
+    if (rest !== null) {
+      const kept = rest.filter((w) => w !== fn);
+      removed += rest.length - kept.length;
+      this._waiters = kept.length > 0 ? kept : null;
+    }
+    return removed;
+  }
+
+  /** @internal Park a task (or register a callback) without allocating a closure. */
+  _addWaiter(waiter: Waiter): void {
+    if (this._waiter0 === null && this._waiters === null) this._waiter0 = waiter;
+    else (this._waiters ??= []).push(waiter);
+  }
+
+  /** @internal Unpark a task (TaskGroup/wait-style callers); returns whether it was parked. */
+  _removeWaiter(waiter: Waiter): boolean {
+    if (this._waiter0 === waiter) {
+      this._waiter0 = null;
+      return true;
+    }
+    const rest = this._waiters;
+    if (rest === null) return false;
+    const i = rest.indexOf(waiter);
+    if (i < 0) return false;
+    rest.splice(i, 1);
+    return true;
+  }
+
+  /** @internal Schedule the done-callbacks in registration order (asyncio's call_soon each). */
+  _scheduleCallbacks(): void {
+    const loop = this._loop;
+    const first = this._waiter0;
+    const rest = this._waiters;
+    this._waiter0 = null;
+    this._waiters = null;
+    if (first !== null) scheduleWaiter(loop, first, this);
+    if (rest !== null) for (let i = 0; i < rest.length; i++) scheduleWaiter(loop, rest[i], this);
+  }
+
+  /** @internal */
+  _makeCancelledError(): CancelledError {
+    return (this._cancelledExc ??= new CancelledError(this._cancelMessage));
+  }
+
+  /** @internal The exception was looked at: no "never retrieved" report. */
+  _retrieved(): void {
+    this._logTraceback = false;
+    const record = this._unretrievedRecord;
+    if (record !== null) {
+      this._unretrievedRecord = null;
+      this._loop._unretrieved.delete(record);
+      lost?.unregister(record);
+    }
+  }
+
+  private _trackUnretrieved(): void {
+    if (typeof WeakRef !== "function") return;
+    this._logTraceback = true;
+    const isTask = (this as { _isTask?: boolean })._isTask === true;
+    const record: Unretrieved = {
+      ref: new WeakRef(this as Future<unknown>),
+      loop: this._loop,
+      exception: this._exception,
+      message: isTask ? `Task exception was never retrieved: ${this}` : `Future exception was never retrieved`,
+    };
+    this._unretrievedRecord = record;
+    this._loop._unretrieved.add(record);
+    lost?.register(this, record, record);
+  }
+
+  /**
+   * Thenable interop: `await fut` in plain async code. Ordering is then the host's microtask
+   * order. Awaiting marks an exception as retrieved.
+   */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    const settled = new Promise<T>((resolve, reject) => {
+      const settle = (f: Future<T>) => {
+        try {
+          resolve(f.result());
+        } catch (exc) {
+          reject(exc);
+        }
+      };
+      if (this._state !== FutureState.Pending || this._loop.isClosed()) settle(this);
+      else this._addWaiter(settle);
+    });
+    return settled.then(onFulfilled, onRejected);
+  }
+
+  toString(): string {
+    const kind = this.constructor.name;
+    if (this._state === FutureState.Pending) return `<${kind} pending>`;
+    if (this._state === FutureState.Cancelled) return `<${kind} cancelled>`;
+    if (this._hasException) return `<${kind} finished exception=${describe(this._exception)}>`;
+    return `<${kind} finished result=${describe(this._result)}>`;
+  }
+}
+
+function scheduleWaiter(loop: EventLoop, waiter: Waiter, fut: Future<unknown>): void {
+  if (typeof waiter === "function") loop._soon(waiter, fut);
+  else waiter._wakeup();
+}
+
+/** True for futures and tasks of this library (asyncio's `isfuture`). */
+export function isFuture(value: unknown): value is Future<unknown> {
+  return value instanceof Future;
+}

@@ -1,0 +1,138 @@
+// asyncio.gather: run awaitables concurrently and collect their results in argument order.
+
+import { CancelledError, describe } from "./errors.js";
+import { getEventLoop, _getRunningLoop } from "./events.js";
+import { Future, type Awaitable } from "./futures.js";
+import type { EventLoop } from "./loop.js";
+import { ensureFuture, isCoroutine, type Coro } from "./tasks.js";
+
+/** `gather`'s trailing options argument. */
+export interface GatherOptions {
+  /** Return errors (and CancelledErrors) in place of results instead of failing the gather. */
+  returnExceptions?: boolean;
+}
+
+type Result<A> = A extends Awaitable<infer T> ? T : never;
+type Results<A extends readonly unknown[]> = { -readonly [K in keyof A]: Result<A[K]> };
+type Settled<A extends readonly unknown[]> = { -readonly [K in keyof A]: Result<A[K]> | Error };
+
+/**
+ * The Future `gather` returns. Cancelling it cancels every child that is still running.
+ */
+export class GatheringFuture<T> extends Future<T> {
+  /** @internal */ _cancelRequested = false;
+  private readonly _children: Future<unknown>[];
+
+  /** @internal */
+  constructor(children: Future<unknown>[], loop: EventLoop) {
+    super({ loop });
+    this._children = children;
+  }
+
+  override cancel(msg?: string | null): boolean {
+    if (this.done()) return false;
+    let cancelled = false;
+    for (const child of this._children) if (child.cancel(msg)) cancelled = true;
+    // a child was really cancelled: the gather ends cancelled, whatever returnExceptions says
+    if (cancelled) this._cancelRequested = true;
+    return cancelled;
+  }
+}
+
+function isOptions(value: unknown): value is GatherOptions {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !(value instanceof Future) &&
+    !isCoroutine(value) &&
+    Object.getPrototypeOf(value) === Object.prototype
+  );
+}
+
+/**
+ * Run coroutines, tasks and futures concurrently; the result is their results, in argument
+ * order. The first failure fails the gather (the others keep running) unless
+ * `{ returnExceptions: true }` is the last argument, which puts errors in the results.
+ *
+ * @example
+ * const [a, b] = yield* gather(fetchA(), fetchB());
+ * const settled = yield* gather(x(), y(), { returnExceptions: true });
+ */
+export function gather<A extends readonly Awaitable<unknown>[]>(...aws: A): GatheringFuture<Results<A>>;
+export function gather<A extends readonly Awaitable<unknown>[]>(
+  ...args: [...A, GatherOptions & { returnExceptions: true }]
+): GatheringFuture<Settled<A>>;
+export function gather<A extends readonly Awaitable<unknown>[]>(...args: [...A, GatherOptions]): GatheringFuture<Results<A>>;
+export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
+  let returnExceptions = false;
+  if (args.length > 0 && isOptions(args[args.length - 1])) {
+    returnExceptions = Boolean((args.pop() as GatherOptions).returnExceptions);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const aw = args[i];
+    if (!(aw instanceof Future) && !isCoroutine(aw)) {
+      throw new TypeError(`gather(): argument ${i + 1} must be a coroutine, a Task or a Future, got ${describe(aw)}`);
+    }
+  }
+  if (args.length === 0) {
+    const outer = new GatheringFuture<unknown[]>([], _getRunningLoop() ?? getEventLoop());
+    outer.setResult([]);
+    return outer;
+  }
+
+  let loop: EventLoop | undefined;
+  const byArg = new Map<unknown, Future<unknown>>();
+  const children: Future<unknown>[] = [];
+  const alreadyDone: Future<unknown>[] = [];
+  let total = 0;
+  let finished = 0;
+  let outer: GatheringFuture<unknown[]> | null = null;
+
+  const onChildDone = (fut: Future<unknown>): void => {
+    finished++;
+    if (outer === null || outer.done()) {
+      if (!fut.cancelled()) fut.exception(); // mark retrieved: the gather already ended
+      return;
+    }
+    if (!returnExceptions) {
+      if (fut.cancelled()) {
+        outer.setException(fut._makeCancelledError());
+        return;
+      }
+      const exc = fut.exception();
+      if (exc !== null) {
+        outer.setException(exc);
+        return;
+      }
+    }
+    if (finished === total) {
+      const results: unknown[] = [];
+      for (const child of children) {
+        if (child.cancelled()) {
+          results.push(new CancelledError(child._cancelMessage ?? ""));
+        } else {
+          const exc = child.exception();
+          results.push(exc !== null ? exc : child.result());
+        }
+      }
+      if (outer._cancelRequested) outer.setException(fut._makeCancelledError());
+      else outer.setResult(results);
+    }
+  };
+
+  for (const aw of args) {
+    let fut = byArg.get(aw);
+    if (fut === undefined) {
+      fut = ensureFuture(aw as Coro<unknown> | Future<unknown>, { loop });
+      loop ??= fut.getLoop();
+      total++;
+      byArg.set(aw, fut);
+      if (fut.done()) alreadyDone.push(fut);
+      else fut.addDoneCallback(onChildDone);
+    }
+    children.push(fut);
+  }
+  outer = new GatheringFuture<unknown[]>(children, loop!);
+  for (const fut of alreadyDone) onChildDone(fut);
+  return outer;
+}

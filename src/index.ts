@@ -1,0 +1,9 @@
+// The default ESM entry: instantiates the inlined core at import (top-level await, so browsers
+// never compile synchronously on the main thread), then exports the API.
+
+import { CORE_WASM_BASE64 } from "./core/wasm-bytes.generated.js";
+import { decodeBase64, initCore } from "./core/wasm.js";
+
+await initCore(decodeBase64(CORE_WASM_BASE64));
+
+export * from "./api.js";

@@ -1,0 +1,844 @@
+// The event loop: asyncio's BaseEventLoop over a scheduler core.
+//
+// The core (Wasm or reference) owns *when* things run: the ready ring, the timer heap and the
+// handle table. The loop owns *what* runs: callbacks and their arguments live in two JS arrays
+// indexed by the handle's slot. One iteration (`_runOnce`) asks the core for the batch of slots
+// that are ready now, reads them through a typed-array view, and calls each callback. Only
+// numbers cross into the core, once per scheduling call and once per iteration.
+//
+// Host-yield policy (`_drive`): while work is ready, iterations run back to back inside one host
+// macrotask, so a chain of callbacks is not paced by the host's macrotask rate. The loop goes
+// back to the host when it is idle (a host timer wakes it at the next deadline, or a host event
+// wakes it through `_wake`), or — only while host I/O sources are open — after HOST_SLICE_S of
+// busy work, so their events are not starved.
+
+import { RuntimeError, ValueError, describe } from "./errors.js";
+import { _getRunningLoop, _setLoopFactory, _setRunningLoop } from "./events.js";
+import { cancelTimer, macrotask, readEnv, realNow, startTimer } from "./host.js";
+import type { CoreKind, SchedulerCore } from "./core/types.js";
+import { ReferenceCore } from "./core/reference.js";
+import { createWasmCore } from "./core/wasm.js";
+import { Future, _reportUnretrieved } from "./futures.js";
+import { Task, ensureFuture, type Coro } from "./tasks.js";
+
+/** Real seconds of back-to-back work before yielding to the host while host I/O is open. */
+const HOST_SLICE_S = 0.005;
+/** Iterations between clock reads while checking that budget. */
+const SLICE_CHECK_EVERY = 64;
+
+/** Options for `newEventLoop` (and `run`/`runSync`). */
+export interface LoopOptions {
+  /** `real` (default for `run`) or `virtual` (default for `runSync`): time jumps when idle. */
+  clock?: "real" | "virtual";
+  /** `wasm` (default) or `js`, the pure-TS reference core. */
+  core?: CoreKind;
+  /** Seeds `loop.random()` and the random schedule. */
+  seed?: number;
+  /** `random`: run each iteration's ready handles in a seeded random order. */
+  schedule?: "fifo" | "random";
+  /** Debug mode (also `WASYNCIO_DEBUG=1`): slow callbacks and misuse are reported. */
+  debug?: boolean;
+}
+
+/** What an exception handler receives, as in asyncio. */
+export interface ExceptionContext {
+  message?: string;
+  exception?: unknown;
+  handle?: Handle;
+  task?: Task<unknown>;
+  future?: Future<unknown>;
+  [key: string]: unknown;
+}
+
+/** `setExceptionHandler`'s argument: `(loop, context) => void`. */
+export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
+
+/** `setTaskFactory`'s argument: `(loop, coro, { name }) => Task` (or any Future). */
+export type TaskFactory = (loop: EventLoop, coro: Coro<unknown>, options: { name?: string }) => Future<unknown>;
+
+type AnyFn = (...args: any[]) => unknown;
+
+interface Clock {
+  readonly virtual: boolean;
+  now(): number;
+  advanceTo(t: number): void;
+}
+
+class RealClock implements Clock {
+  readonly virtual = false;
+  now(): number {
+    return realNow();
+  }
+  advanceTo(): void {
+    // real time cannot be moved
+  }
+}
+
+/** Virtual time: starts at 0 and moves only when the loop jumps to the next deadline. */
+class VirtualClock implements Clock {
+  readonly virtual = true;
+  private t = 0;
+  now(): number {
+    return this.t;
+  }
+  advanceTo(t: number): void {
+    if (t > this.t) this.t = t;
+  }
+}
+
+/** How the loop is waiting on its host between slices. */
+const enum HostWait {
+  None,
+  Timer, // a host timer will wake it at the next deadline
+  Idle, // nothing scheduled: only a host event (`_wake`) can wake it
+  Macrotask, // a slice is already queued
+}
+
+/**
+ * A callback scheduled with `callSoon`; `cancel()` stops it from running.
+ *
+ * @example
+ * const h = loop.callSoon(() => console.log("never")); h.cancel();
+ */
+export class Handle {
+  /** @internal */ _id = 0;
+  /** @internal */ _callback: AnyFn | null;
+  /** @internal */ _args: unknown[] | undefined;
+  /** @internal */ _cancelled = false;
+  /** @internal */ readonly _loop: EventLoop;
+
+  /** @internal */
+  constructor(loop: EventLoop, callback: AnyFn, args: unknown[] | undefined) {
+    this._loop = loop;
+    this._callback = callback;
+    this._args = args;
+  }
+
+  /** Stop the callback from running; harmless if it already ran or was cancelled. */
+  cancel(): void {
+    if (this._cancelled) return;
+    this._cancelled = true;
+    this._loop._cancelId(this._id);
+    this._callback = null;
+    this._args = undefined;
+  }
+
+  /** Whether `cancel()` was called. */
+  cancelled(): boolean {
+    return this._cancelled;
+  }
+
+  /** The loop the handle belongs to. */
+  getLoop(): EventLoop {
+    return this._loop;
+  }
+
+  toString(): string {
+    const name = this._callback ? this._callback.name || "<anonymous>" : "";
+    return `<${this.constructor.name}${this._cancelled ? " cancelled" : ""}${name ? " " + name + "()" : ""}>`;
+  }
+}
+
+/**
+ * A callback scheduled with `callLater`/`callAt`; `when()` is its deadline on the loop's clock.
+ *
+ * @example
+ * const h = loop.callLater(5, tick); console.log(h.when() - loop.time()); // 5
+ */
+export class TimerHandle extends Handle {
+  /** @internal */ readonly _when: number;
+
+  /** @internal */
+  constructor(loop: EventLoop, when: number, callback: AnyFn, args: unknown[] | undefined) {
+    super(loop, callback, args);
+    this._when = when;
+  }
+
+  /** The deadline, in seconds on the loop's clock. */
+  when(): number {
+    return this._when;
+  }
+}
+
+function checkCallback(callback: unknown, method: string): void {
+  if (typeof callback !== "function") {
+    throw new TypeError(`${method}(callback): callback must be a function, got ${describe(callback)}`);
+  }
+}
+
+function isGeneratorFunction(fn: unknown): boolean {
+  return typeof fn === "function" && Object.prototype.toString.call(fn) === "[object GeneratorFunction]";
+}
+
+function checkTime(value: unknown, method: string, arg: string): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`${method}(${arg}): ${arg} must be a number of seconds, got ${describe(value)}`);
+  }
+  if (value !== value) throw new ValueError(`${method}(${arg}): ${arg} must be a number of seconds, got NaN`);
+  return value;
+}
+
+function closedError(): RuntimeError {
+  return new RuntimeError("Event loop is closed");
+}
+
+/** Stop the loop when the future `runUntilComplete` waits on is done. */
+function stopWhenDone(fut: Future<unknown>): void {
+  fut.getLoop().stop();
+}
+
+/**
+ * asyncio's event loop. Make one with `newEventLoop()`, or let `run`/`runSync` make it.
+ *
+ * @example
+ * const loop = newEventLoop({ clock: "virtual" });
+ * loop.callLater(1, () => loop.stop());
+ * await loop.runForever(); // returns at once on the virtual clock: time jumped to 1
+ */
+export class EventLoop {
+  /** @internal */ readonly _core: SchedulerCore;
+  /** @internal */ _currentTask: Task<unknown> | null = null;
+  /** @internal */ readonly _tasks = new Set<Task<unknown>>();
+  /** @internal Futures whose exception nobody retrieved yet (see futures.ts). */
+  readonly _unretrieved = new Set<{ ref: WeakRef<Future<unknown>>; exception: unknown; message: string }>();
+  /** @internal Describes what the main task waits on, for deadlock errors (set by run/runSync). */
+  _deadlockHint: (() => string) | null = null;
+
+  // what runs, by slot: a plain function called with one argument (internal scheduling, no
+  // allocation) or a Handle (user scheduling, `callback(...args)`)
+  private _entries: (AnyFn | Handle | undefined)[] = [];
+  private _args: unknown[] = [];
+
+  private readonly _clock: Clock;
+  private _closed = false;
+  private _running = false;
+  private _stopping = false;
+  private _inSlice = false;
+  private _hostWait = HostWait.None;
+  private _hostTimer: unknown = null;
+  private _hostSources = 0;
+  private _jumpTo = 0;
+  private _settle: { resolve: () => void; reject: (e: unknown) => void } | null = null;
+  private _debug: boolean;
+  private _slowCallbackDuration = 0.1;
+  private _exceptionHandler: ExceptionHandler | null = null;
+  private _taskFactory: TaskFactory | null = null;
+
+  constructor(options: LoopOptions = {}) {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError(`newEventLoop(options): options must be an object, got ${describe(options)}`);
+    }
+    const { clock = "real", core = "wasm", seed, schedule = "fifo", debug } = options;
+    if (clock !== "real" && clock !== "virtual") {
+      throw new ValueError(`newEventLoop(options): clock must be 'real' or 'virtual', got ${describe(clock)}`);
+    }
+    if (core !== "wasm" && core !== "js") {
+      throw new ValueError(`newEventLoop(options): core must be 'wasm' or 'js', got ${describe(core)}`);
+    }
+    if (schedule !== "fifo" && schedule !== "random") {
+      throw new ValueError(`newEventLoop(options): schedule must be 'fifo' or 'random', got ${describe(schedule)}`);
+    }
+    if (seed !== undefined && (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0)) {
+      throw new ValueError(`newEventLoop(options): seed must be a non-negative safe integer, got ${describe(seed)}`);
+    }
+    this._clock = clock === "virtual" ? new VirtualClock() : new RealClock();
+    this._core = core === "wasm" ? createWasmCore() : new ReferenceCore();
+    const s = seed ?? (clock === "virtual" ? 0 : Math.floor(Math.random() * 2 ** 32));
+    this._core.seed(s >>> 0, Math.floor(s / 2 ** 32) >>> 0);
+    if (schedule === "random") this._core.setRandomSchedule(1);
+    this._debug = debug ?? readEnv("WASYNCIO_DEBUG") === "1";
+  }
+
+  // ---- scheduling -----------------------------------------------------------------------------
+
+  /**
+   * Run `callback(...args)` at the next iteration, after what is already scheduled (FIFO).
+   *
+   * @example
+   * loop.callSoon(console.log, "hello");
+   */
+  callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    checkCallback(callback, "callSoon");
+    if (this._closed) throw closedError();
+    if (this._debug) this._checkDebug(callback, "callSoon");
+    const handle = new Handle(this, callback as AnyFn, args.length === 0 ? undefined : args);
+    const id = this._core.soon();
+    handle._id = id;
+    this._entries[id >>> 0] = handle;
+    if (!this._inSlice && this._running) this._wake();
+    return handle;
+  }
+
+  /**
+   * `callSoon` for host callbacks (a promise settling, a worker message): it also wakes the
+   * loop if it is waiting on its host.
+   *
+   * @example
+   * setTimeout(() => loop.callSoonThreadsafe(() => fut.setResult(1)), 10);
+   */
+  callSoonThreadsafe<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    checkCallback(callback, "callSoonThreadsafe");
+    if (this._closed) throw closedError();
+    if (this._debug && isGeneratorFunction(callback)) {
+      throw new TypeError("coroutines cannot be used with callSoonThreadsafe()");
+    }
+    const handle = new Handle(this, callback as AnyFn, args.length === 0 ? undefined : args);
+    const id = this._core.soon();
+    handle._id = id;
+    this._entries[id >>> 0] = handle;
+    this._wake();
+    return handle;
+  }
+
+  /**
+   * Run `callback(...args)` after `delay` seconds. Timers with equal deadlines fire in the
+   * order they were scheduled.
+   *
+   * @example
+   * loop.callLater(0.5, () => console.log("half a second later"));
+   */
+  callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    checkTime(delay, "callLater", "delay");
+    checkCallback(callback, "callLater");
+    if (this._closed) throw closedError();
+    return this._timer(this._clock.now() + delay, callback as AnyFn, args, "callLater");
+  }
+
+  /**
+   * Run `callback(...args)` at `when`, in seconds on this loop's clock (`loop.time()`).
+   *
+   * @example
+   * loop.callAt(loop.time() + 2, () => console.log("two seconds later"));
+   */
+  callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    checkTime(when, "callAt", "when");
+    checkCallback(callback, "callAt");
+    if (this._closed) throw closedError();
+    return this._timer(when, callback as AnyFn, args, "callAt");
+  }
+
+  private _timer(when: number, callback: AnyFn, args: unknown[], method: string): TimerHandle {
+    if (this._debug) this._checkDebug(callback, method);
+    const handle = new TimerHandle(this, when, callback, args.length === 0 ? undefined : args);
+    const id = this._core.at(when);
+    handle._id = id;
+    this._entries[id >>> 0] = handle;
+    if (!this._inSlice && this._running) this._wake();
+    return handle;
+  }
+
+  /** @internal Schedule `fn(arg)` next iteration: no Handle, no checks (internal callers). */
+  _soon(fn: (arg: any) => void, arg: unknown): void {
+    if (this._closed) throw closedError();
+    const slot = this._core.soon() >>> 0;
+    this._entries[slot] = fn;
+    this._args[slot] = arg;
+    if (!this._inSlice && this._running) this._wake();
+  }
+
+  /** @internal Schedule `fn(arg)` at `when`; returns the id for `_cancelId`. */
+  _at(when: number, fn: (arg: any) => void, arg: unknown): number {
+    if (this._closed) throw closedError();
+    const id = this._core.at(when);
+    const slot = id >>> 0;
+    this._entries[slot] = fn;
+    this._args[slot] = arg;
+    if (!this._inSlice && this._running) this._wake();
+    return id;
+  }
+
+  /** @internal Cancel a scheduled id; stale ids are ignored by the core. */
+  _cancelId(id: number): void {
+    if (this._closed) return;
+    if (this._core.cancel(id) === 1) {
+      const slot = id >>> 0;
+      this._entries[slot] = undefined;
+      this._args[slot] = undefined;
+    }
+  }
+
+  /** @internal A host operation (a wrapped promise, I/O) is in flight: don't autojump or block. */
+  _hostSourceOpened(): void {
+    this._hostSources++;
+  }
+
+  /** @internal */
+  _hostSourceClosed(): void {
+    this._hostSources--;
+  }
+
+  /** @internal How many host operations are in flight. */
+  _hostSourceCount(): number {
+    return this._hostSources;
+  }
+
+  private _checkDebug(callback: unknown, method: string): void {
+    if (isGeneratorFunction(callback)) throw new TypeError(`coroutines cannot be used with ${method}()`);
+    const running = _getRunningLoop();
+    if (running !== null && running !== this) {
+      throw new RuntimeError(
+        `Non-thread-safe operation invoked on an event loop other than the current one: ${method}() on a loop that is not the running loop`,
+      );
+    }
+  }
+
+  // ---- one iteration ----------------------------------------------------------------------------
+
+  /**
+   * One iteration, like asyncio's `_run_once`: the core moves due timers to the ready queue and
+   * hands back exactly the handles that were ready when the iteration began; work they schedule
+   * waits for the next iteration.
+   */
+  private _runOnce(): void {
+    const core = this._core;
+    const n = core.tick(core.timerLen() > 0 ? this._clock.now() : 0);
+    if (n === 0) return;
+    let batch = core.batch();
+    const entries = this._entries;
+    const args = this._args;
+    const debug = this._debug;
+    for (let i = 0; i < n; i++) {
+      let slot = batch[i];
+      if (slot === undefined) {
+        // a callback grew the core's memory, which detaches views: re-make and re-read
+        batch = core.batch();
+        slot = batch[i];
+      }
+      const entry = entries[slot];
+      if (entry === undefined) continue; // cancelled after this iteration began
+      entries[slot] = undefined;
+      const arg = args[slot];
+      args[slot] = undefined;
+      const started = debug ? realNow() : 0;
+      // This is the one place where callbacks are called.
+      try {
+        if (typeof entry === "function") {
+          entry(arg);
+        } else {
+          const callback = entry._callback as AnyFn;
+          const a = entry._args;
+          if (a === undefined) callback();
+          else callback(...a);
+        }
+      } catch (exc) {
+        this._callbackFailed(exc, entry);
+      }
+      if (debug) {
+        const took = realNow() - started;
+        if (took >= this._slowCallbackDuration) this._reportSlow(entry, arg, took);
+      }
+    }
+  }
+
+  private _callbackFailed(exc: unknown, entry: AnyFn | Handle): void {
+    const name = typeof entry === "function" ? entry.name : entry._callback?.name;
+    const context: ExceptionContext = { message: `Exception in callback ${name || "<anonymous>"}`, exception: exc };
+    if (entry instanceof Handle) context.handle = entry;
+    this.callExceptionHandler(context);
+  }
+
+  private _reportSlow(entry: AnyFn | Handle, arg: unknown, took: number): void {
+    let what: string;
+    if (arg instanceof Task) what = `step of ${arg}`;
+    else if (typeof entry === "function") what = `<callback ${entry.name || "<anonymous>"}>`;
+    else what = String(entry);
+    console.warn(`wasyncio: executing ${what} took ${took.toFixed(3)} seconds (slowCallbackDuration is ${this._slowCallbackDuration})`);
+  }
+
+  // ---- running ----------------------------------------------------------------------------------
+
+  private _checkRunnable(): void {
+    if (this._closed) throw closedError();
+    if (this._running) throw new RuntimeError("This event loop is already running");
+    const running = _getRunningLoop();
+    if (running !== null && running !== this) {
+      throw new RuntimeError("Cannot run the event loop while another loop is running");
+    }
+  }
+
+  private _start(): void {
+    this._running = true;
+    _setRunningLoop(this);
+  }
+
+  private _finish(): void {
+    this._stopping = false;
+    this._running = false;
+    this._hostWait = HostWait.None;
+    if (this._hostTimer !== null) {
+      cancelTimer(this._hostTimer);
+      this._hostTimer = null;
+    }
+    if (_getRunningLoop() === this) _setRunningLoop(null);
+    const settle = this._settle;
+    this._settle = null;
+    if (settle) settle.resolve();
+  }
+
+  private _fail(exc: unknown): void {
+    const settle = this._settle;
+    this._finish();
+    this._settle = null;
+    if (settle) settle.reject(exc);
+    else throw exc;
+  }
+
+  /**
+   * Run iterations back to back until the loop stops or must wait. `sync` (runSync) never waits
+   * on the host: waiting is an error that names what was pending.
+   */
+  private _drive(sync: boolean): void {
+    const core = this._core;
+    const clock = this._clock;
+    this._hostWait = HostWait.None;
+    const sliceEnd = !sync && this._hostSources > 0 ? realNow() + HOST_SLICE_S : Infinity;
+    let sinceCheck = 0;
+    this._inSlice = true;
+    try {
+      for (;;) {
+        this._runOnce();
+        if (this._stopping) {
+          this._finish();
+          return;
+        }
+        if (core.readyLen() > 0) {
+          if (sliceEnd !== Infinity && ++sinceCheck >= SLICE_CHECK_EVERY) {
+            sinceCheck = 0;
+            if (realNow() >= sliceEnd) {
+              this._hostWait = HostWait.Macrotask;
+              macrotask(this._onWake);
+              return;
+            }
+          }
+          continue;
+        }
+        // idle: nothing ready
+        const hostOpen = this._hostSources > 0;
+        if (core.timerLen() > 0) {
+          const when = core.nextDeadline();
+          const now = clock.now();
+          if (when <= now) continue;
+          if (clock.virtual && !hostOpen) {
+            clock.advanceTo(when); // autojump: nothing else can happen before `when`
+            continue;
+          }
+          if (sync) throw this._waitError(`the next timer is due at ${when} and host I/O is pending`);
+          this._jumpTo = when;
+          this._hostWait = HostWait.Timer;
+          this._hostTimer = startTimer(this._onTimer, when - now);
+          return;
+        }
+        if (sync || (clock.virtual && !hostOpen)) {
+          throw this._waitError(hostOpen ? "nothing is ready or scheduled and host I/O is pending" : "");
+        }
+        this._hostWait = HostWait.Idle;
+        return;
+      }
+    } finally {
+      this._inSlice = false;
+    }
+  }
+
+  private _waitError(detail: string): RuntimeError {
+    const hint = this._deadlockHint ? this._deadlockHint() : "the loop";
+    if (this._hostSources > 0) {
+      return new RuntimeError(
+        `runSync cannot wait for the host: ${hint}, and ${this._hostSources} host operation(s) (wrapped promises or I/O) are in flight${detail ? "; " + detail : ""}. Use run() for programs that wait on host I/O.`,
+      );
+    }
+    return new RuntimeError(`deadlock: ${hint}, but nothing is ready, scheduled or in flight to wake it`);
+  }
+
+  private _driveSafely(sync: boolean): void {
+    try {
+      this._drive(sync);
+    } catch (exc) {
+      this._fail(exc);
+    }
+  }
+
+  private readonly _onWake = (): void => {
+    if (this._hostWait !== HostWait.Macrotask || !this._running) return;
+    this._driveSafely(false);
+  };
+
+  private readonly _onTimer = (): void => {
+    this._hostTimer = null;
+    if (this._hostWait !== HostWait.Timer || !this._running) return;
+    this._clock.advanceTo(this._jumpTo); // virtual clock: the wait for host I/O timed out
+    this._driveSafely(false);
+  };
+
+  /** @internal Wake a loop that waits on its host (a host event or a threadsafe call arrived). */
+  _wake(): void {
+    const wait = this._hostWait;
+    if (wait === HostWait.None || wait === HostWait.Macrotask) return;
+    if (wait === HostWait.Timer && this._hostTimer !== null) {
+      cancelTimer(this._hostTimer);
+      this._hostTimer = null;
+    }
+    this._hostWait = HostWait.Macrotask;
+    macrotask(this._onWake);
+  }
+
+  /**
+   * Run until `stop()` is called. Returns a Promise that settles when the loop stops.
+   * Throws `RuntimeError` at once if the loop is closed or already running.
+   *
+   * @example
+   * loop.callLater(1, () => loop.stop());
+   * await loop.runForever();
+   */
+  runForever(): Promise<void> {
+    this._checkRunnable();
+    return new Promise<void>((resolve, reject) => {
+      this._settle = { resolve, reject };
+      this._start();
+      this._driveSafely(false);
+    });
+  }
+
+  /**
+   * Run until `aw` (a coroutine, Future or Task) is done; resolves with its result or rejects
+   * with its exception.
+   *
+   * @example
+   * const value = await loop.runUntilComplete(main());
+   */
+  runUntilComplete<T>(aw: Coro<T> | Future<T>): Promise<T> {
+    this._checkRunnable();
+    const fut = ensureFuture(aw, { loop: this });
+    fut.addDoneCallback(stopWhenDone);
+    return this.runForever().then(
+      () => this._completed(fut),
+      (exc) => {
+        fut.removeDoneCallback(stopWhenDone);
+        throw exc;
+      },
+    );
+  }
+
+  /** @internal `runUntilComplete` without waiting on the host (runSync). */
+  _runUntilCompleteSync<T>(aw: Coro<T> | Future<T>): T {
+    this._checkRunnable();
+    const fut = ensureFuture(aw, { loop: this });
+    fut.addDoneCallback(stopWhenDone);
+    this._start();
+    try {
+      this._drive(true);
+    } catch (exc) {
+      fut.removeDoneCallback(stopWhenDone);
+      this._fail(exc);
+    }
+    return this._completed(fut);
+  }
+
+  private _completed<T>(fut: Future<T>): T {
+    fut.removeDoneCallback(stopWhenDone);
+    if (!fut.done()) throw new RuntimeError("Event loop stopped before Future completed.");
+    return fut.result();
+  }
+
+  /**
+   * Stop after the current iteration. Called before the loop runs, the next run does one
+   * iteration and stops (asyncio's rule).
+   *
+   * @example
+   * loop.callLater(5, () => loop.stop());
+   */
+  stop(): void {
+    this._stopping = true;
+    this._wake();
+  }
+
+  /** Whether the loop is running. */
+  isRunning(): boolean {
+    return this._running;
+  }
+
+  /** Whether `close()` was called. */
+  isClosed(): boolean {
+    return this._closed;
+  }
+
+  /**
+   * Close the loop: pending callbacks and timers are dropped, and exceptions no one retrieved
+   * are reported. A running loop cannot be closed.
+   *
+   * @example
+   * loop.close(); loop.isClosed(); // true
+   */
+  close(): void {
+    if (this._running) throw new RuntimeError("Cannot close a running event loop");
+    if (this._closed) return;
+    _reportUnretrieved(this);
+    this._closed = true;
+    this._core.reset();
+    this._entries = [];
+    this._args = [];
+    this._tasks.clear();
+  }
+
+  /**
+   * The loop's time in seconds: monotonic real time, or the virtual clock (starts at 0).
+   *
+   * @example
+   * const t0 = loop.time();
+   */
+  time(): number {
+    return this._clock.now();
+  }
+
+  /**
+   * A seeded uniform float in [0, 1): the same seed gives the same sequence.
+   *
+   * @example
+   * const loop = newEventLoop({ seed: 42 }); loop.random();
+   */
+  random(): number {
+    return this._core.random();
+  }
+
+  // ---- futures and tasks --------------------------------------------------------------------
+
+  /**
+   * A new Future bound to this loop.
+   *
+   * @example
+   * const fut = loop.createFuture<number>(); loop.callLater(1, () => fut.setResult(42));
+   */
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>({ loop: this });
+  }
+
+  /**
+   * Wrap a coroutine in a Task scheduled on this loop (through the task factory, if set).
+   *
+   * @example
+   * const task = loop.createTask(worker(), { name: "worker" });
+   */
+  createTask<T>(coro: Coro<T>, options: { name?: string } = {}): Task<T> {
+    if (this._closed) throw closedError();
+    if (this._taskFactory === null) return new Task<T>(coro, { loop: this, name: options.name });
+    const task = this._taskFactory(this, coro as Coro<unknown>, { name: options.name });
+    if (options.name !== undefined && task instanceof Task) task.setName(options.name);
+    return task as Task<T>;
+  }
+
+  /**
+   * Make `createTask` go through `factory(loop, coro, { name })`; `null` restores the default.
+   *
+   * @example
+   * loop.setTaskFactory(eagerTaskFactory);
+   */
+  setTaskFactory(factory: TaskFactory | null | undefined): void {
+    if (factory != null && typeof factory !== "function") {
+      throw new TypeError(`setTaskFactory(factory): factory must be a function or null, got ${describe(factory)}`);
+    }
+    this._taskFactory = factory ?? null;
+  }
+
+  /** The task factory, or `null`. */
+  getTaskFactory(): TaskFactory | null {
+    return this._taskFactory;
+  }
+
+  // ---- errors -----------------------------------------------------------------------------------
+
+  /**
+   * Handle errors the loop cannot raise anywhere (a callback threw, an exception was never
+   * retrieved). `null` restores the default handler.
+   *
+   * @example
+   * loop.setExceptionHandler((loop, ctx) => log.error(ctx.message, ctx.exception));
+   */
+  setExceptionHandler(handler: ExceptionHandler | null | undefined): void {
+    if (handler != null && typeof handler !== "function") {
+      throw new TypeError(`setExceptionHandler(handler): handler must be a function or null, got ${describe(handler)}`);
+    }
+    this._exceptionHandler = handler ?? null;
+  }
+
+  /** The handler set by `setExceptionHandler`, or `null`. */
+  getExceptionHandler(): ExceptionHandler | null {
+    return this._exceptionHandler;
+  }
+
+  /**
+   * Print `context` to `console.error`: the message, then each other key.
+   *
+   * @example
+   * loop.setExceptionHandler((loop, ctx) => { count++; loop.defaultExceptionHandler(ctx); });
+   */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const message = context.message || "Unhandled exception in event loop";
+    const lines = [message];
+    for (const key of Object.keys(context).sort()) {
+      if (key === "message" || key === "exception") continue;
+      lines.push(`${key}: ${describe(context[key])}`);
+    }
+    if (context.exception !== undefined) console.error(lines.join("\n"), context.exception);
+    else console.error(lines.join("\n"));
+  }
+
+  /**
+   * Send `context` to the exception handler (or the default one). A handler that throws is
+   * reported through the default handler; nothing escapes to the caller.
+   *
+   * @example
+   * loop.callExceptionHandler({ message: "lost a connection", exception: err });
+   */
+  callExceptionHandler(context: ExceptionContext): void {
+    const handler = this._exceptionHandler;
+    if (handler === null) {
+      try {
+        this.defaultExceptionHandler(context);
+      } catch (exc) {
+        console.error("wasyncio: exception in the default exception handler", exc);
+      }
+      return;
+    }
+    try {
+      handler(this, context);
+    } catch (exc) {
+      try {
+        this.defaultExceptionHandler({ message: "Unhandled error in exception handler", exception: exc, context });
+      } catch (again) {
+        console.error("wasyncio: exception in the default exception handler", again);
+      }
+    }
+  }
+
+  // ---- debug ------------------------------------------------------------------------------------
+
+  /** Whether debug mode is on. */
+  getDebug(): boolean {
+    return this._debug;
+  }
+
+  /**
+   * Turn debug mode on or off: slow callbacks are reported, coroutine functions passed as
+   * callbacks and calls from another loop's callbacks raise.
+   */
+  setDebug(enabled: boolean): void {
+    this._debug = Boolean(enabled);
+  }
+
+  /** Seconds a callback may run before debug mode reports it (default 0.1). */
+  get slowCallbackDuration(): number {
+    return this._slowCallbackDuration;
+  }
+
+  set slowCallbackDuration(seconds: number) {
+    if (typeof seconds !== "number" || !(seconds >= 0)) {
+      throw new ValueError(`slowCallbackDuration must be a non-negative number of seconds, got ${describe(seconds)}`);
+    }
+    this._slowCallbackDuration = seconds;
+  }
+
+  toString(): string {
+    return `<EventLoop running=${this._running} closed=${this._closed} debug=${this._debug} core=${this._core.kind} clock=${this._clock.virtual ? "virtual" : "real"}>`;
+  }
+}
+
+_setLoopFactory(() => new EventLoop());

@@ -1,0 +1,345 @@
+// asyncio.Task for generator coroutines, plus the module-level helpers of asyncio.tasks that
+// this issue covers (createTask, currentTask, allTasks, ensureFuture, sleep, eager tasks).
+//
+// A task drives its coroutine one step per loop callback: `next(RESUME)` (or `throw(exc)`),
+// then looks at what the coroutine yielded — a future it parks on (set up by `yield* fut`),
+// `undefined`/`null` for a bare `yield` (run again next iteration), anything else is an error
+// thrown back in. No promise and no closure per step: the loop calls `taskStep(task)`.
+
+import { CancelledError, InvalidStateError, RuntimeError, ValueError, describe } from "./errors.js";
+import { getRunningLoop, _getRunningLoop, getEventLoop } from "./events.js";
+import { Future, FutureState, RESUME } from "./futures.js";
+import type { EventLoop } from "./loop.js";
+
+/** A coroutine: what a `function*` returns. `yield*` plays `await`. */
+export type Coro<T = unknown> = Generator<unknown, T, unknown>;
+
+let nextTaskNumber = 1;
+
+/** True for generator objects (and other objects with next/throw/return): coroutines. */
+export function isCoroutine(value: unknown): value is Coro<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Coro).next === "function" &&
+    typeof (value as Coro).throw === "function" &&
+    typeof (value as Coro).return === "function"
+  );
+}
+
+/** One step of `task`, called by the loop (the task is the argument: no closure per step). */
+function taskStep(task: Task<unknown>): void {
+  task._step();
+}
+
+/**
+ * A coroutine running on the loop, and the Future of its result.
+ *
+ * @example
+ * const task = createTask(fetchAll(), { name: "fetch" });
+ * task.cancel("shutting down");
+ */
+export class Task<T = unknown> extends Future<T> {
+  /** @internal */ readonly _isTask = true;
+  private _coro: Coro<T>;
+  private _name: string;
+  /** @internal The future this task is parked on. */
+  _futWaiter: Future<unknown> | null = null;
+  private _mustCancel = false;
+  private _numCancelsRequested = 0;
+  private _stepExc: unknown = undefined;
+  private _hasStepExc = false;
+  private _bareYield = false;
+
+  constructor(coro: Coro<T>, options: { loop?: EventLoop; name?: string | null; eagerStart?: boolean } = {}) {
+    if (!isCoroutine(coro)) {
+      throw new TypeError(`a coroutine was expected, got ${describe(coro)} (call the generator function: task(fn()) not task(fn))`);
+    }
+    super({ loop: options.loop });
+    this._coro = coro;
+    this._name = options.name != null ? String(options.name) : `Task-${nextTaskNumber++}`;
+    const loop = this._loop;
+    if (options.eagerStart && loop.isRunning()) {
+      // 3.12 eager start: run the first step now, in the caller's turn
+      this._step();
+      if (this._state === FutureState.Pending) loop._tasks.add(this);
+    } else {
+      loop._tasks.add(this);
+      loop._soon(taskStep, this);
+    }
+  }
+
+  /** The task's name (`Task-N` unless given). */
+  getName(): string {
+    return this._name;
+  }
+
+  /** Rename the task. */
+  setName(value: unknown): void {
+    this._name = String(value);
+  }
+
+  /** The coroutine this task drives. */
+  getCoro(): Coro<T> {
+    return this._coro;
+  }
+
+  /**
+   * The await chain, innermost last: the futures and tasks this task is parked on. (JS cannot
+   * list a generator's frames; this is what the frames would tell.)
+   */
+  getStack(): unknown[] {
+    const stack: unknown[] = [];
+    let fut: Future<unknown> | null = this._futWaiter;
+    while (fut !== null && !stack.includes(fut)) {
+      stack.push(fut);
+      fut = fut instanceof Task ? fut._futWaiter : null;
+    }
+    return stack;
+  }
+
+  /** Tasks are completed by their coroutine: this always throws RuntimeError. */
+  override setResult(_value: T): void {
+    throw new RuntimeError("Task does not support setResult(): its coroutine produces the result");
+  }
+
+  /** Tasks are completed by their coroutine: this always throws RuntimeError. */
+  override setException(_exception: unknown): void {
+    throw new RuntimeError("Task does not support setException(): its coroutine produces the exception");
+  }
+
+  /**
+   * Request cancellation: `CancelledError(msg)` is thrown into the coroutine at its current
+   * `yield*` on the next step, so its `finally` blocks run. Returns false if already done.
+   */
+  override cancel(msg?: string | null): boolean {
+    if (this._logTraceback) this._retrieved();
+    if (this._state !== FutureState.Pending) return false;
+    this._numCancelsRequested++;
+    const waiter = this._futWaiter;
+    if (waiter !== null && waiter.cancel(msg)) {
+      // keep _futWaiter: it may be a task that swallows the cancellation
+      return true;
+    }
+    this._mustCancel = true;
+    this._cancelMessage = msg ?? null;
+    return true;
+  }
+
+  /** How many cancellation requests are pending (3.11). */
+  cancelling(): number {
+    return this._numCancelsRequested;
+  }
+
+  /** Withdraw one cancellation request; returns the remaining count (3.11, 3.13 semantics). */
+  uncancel(): number {
+    if (this._numCancelsRequested > 0) {
+      this._numCancelsRequested--;
+      if (this._numCancelsRequested === 0) this._mustCancel = false;
+    }
+    return this._numCancelsRequested;
+  }
+
+  /** @internal The future this task waits on is done: step at the next iteration. */
+  _wakeup(): void {
+    this._loop._soon(taskStep, this);
+  }
+
+  /** @internal */
+  override _scheduleCallbacks(): void {
+    this._loop._tasks.delete(this);
+    super._scheduleCallbacks();
+  }
+
+  /** @internal Throw `exc` into the coroutine at the next step. */
+  private _stepWith(exc: unknown): void {
+    this._stepExc = exc;
+    this._hasStepExc = true;
+    this._loop._soon(taskStep, this);
+  }
+
+  /** @internal One step of the coroutine (asyncio's `__step`). */
+  _step(): void {
+    if (this._state !== FutureState.Pending) {
+      throw new InvalidStateError(`_step(): already done: ${this}`);
+    }
+    let hasExc = this._hasStepExc;
+    let exc = this._stepExc;
+    this._hasStepExc = false;
+    this._stepExc = undefined;
+    if (this._mustCancel) {
+      exc = new CancelledError(this._cancelMessage);
+      hasExc = true;
+      this._mustCancel = false;
+    }
+    this._futWaiter = null;
+    const loop = this._loop;
+    const previous = loop._currentTask;
+    loop._currentTask = this;
+    let result: IteratorResult<unknown, T>;
+    try {
+      if (hasExc) {
+        result = this._coro.throw(exc);
+      } else if (this._bareYield) {
+        this._bareYield = false;
+        result = this._coro.next(undefined);
+      } else {
+        result = this._coro.next(RESUME);
+      }
+    } catch (error) {
+      loop._currentTask = previous;
+      if (error instanceof CancelledError) {
+        this._cancelledExc = error; // the same instance reaches whoever awaits this task
+        Future.prototype.cancel.call(this);
+      } else {
+        const thrown = error ?? new RuntimeError(`the coroutine of ${this} threw ${describe(error)}`);
+        Future.prototype.setException.call(this, thrown);
+      }
+      return;
+    }
+    loop._currentTask = previous;
+    if (result.done) {
+      if (this._mustCancel) {
+        // cancel() arrived while the coroutine was finishing: asyncio cancels anyway
+        this._mustCancel = false;
+        Future.prototype.cancel.call(this, this._cancelMessage);
+      } else {
+        Future.prototype.setResult.call(this, result.value);
+      }
+      return;
+    }
+    this._park(result.value);
+  }
+
+  private _park(yielded: unknown): void {
+    if (yielded instanceof Future) {
+      if (yielded._loop !== this._loop) {
+        this._stepWith(new RuntimeError(`Task ${this} got Future ${yielded} attached to a different loop`));
+      } else if (!yielded._blocking) {
+        this._stepWith(new RuntimeError(`yield was used instead of yield* in task ${this} with ${yielded}`));
+      } else if (yielded === this) {
+        this._stepWith(new RuntimeError(`Task cannot await on itself: ${this}`));
+      } else {
+        yielded._blocking = false;
+        yielded._addWaiter(this);
+        this._futWaiter = yielded;
+        if (this._mustCancel && yielded.cancel(this._cancelMessage)) this._mustCancel = false;
+      }
+    } else if (yielded === undefined || yielded === null) {
+      // bare `yield`: give the loop one iteration (asyncio's sleep(0))
+      this._bareYield = true;
+      this._loop._soon(taskStep, this);
+    } else if (isCoroutine(yielded)) {
+      this._stepWith(new RuntimeError(`yield was used instead of yield* for generator in task ${this} with ${describe(yielded)}`));
+    } else {
+      this._stepWith(new RuntimeError(`Task got bad yield: ${describe(yielded)}`));
+    }
+  }
+
+  override toString(): string {
+    const base = super.toString().slice(0, -1); // "<Task pending" …
+    const waiting = this._futWaiter !== null ? ` wait_for=${this._futWaiter}` : "";
+    return `${base} name='${this._name}'${waiting}>`;
+  }
+}
+
+/**
+ * Wrap a coroutine in a Task on the running loop (through its task factory).
+ *
+ * @example
+ * function* main() { const t = createTask(child()); yield* sleep(1); t.cancel(); }
+ */
+export function createTask<T>(coro: Coro<T>, options: { name?: string } = {}): Task<T> {
+  return getRunningLoop().createTask(coro, options);
+}
+
+/**
+ * The task running now on `loop` (default: the running loop), or `null` outside any task.
+ *
+ * @example
+ * function* main() { console.log(currentTask()!.getName()); }
+ */
+export function currentTask(loop?: EventLoop): Task<unknown> | null {
+  return (loop ?? getRunningLoop())._currentTask;
+}
+
+/**
+ * The tasks of `loop` (default: the running loop) that are not done yet.
+ *
+ * @example
+ * for (const t of allTasks()) t.cancel();
+ */
+export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
+  const tasks = new Set<Task<unknown>>();
+  for (const t of (loop ?? getRunningLoop())._tasks) if (!t.done()) tasks.add(t);
+  return tasks;
+}
+
+/**
+ * A Future for `aw`: a Future or Task as it is, a coroutine wrapped in a new Task.
+ *
+ * @example
+ * const fut = ensureFuture(child());
+ */
+export function ensureFuture<T>(aw: Coro<T> | Future<T>, options: { loop?: EventLoop } = {}): Future<T> {
+  if (aw instanceof Future) {
+    if (options.loop != null && options.loop !== aw._loop) {
+      throw new ValueError("The future belongs to a different loop than the one specified as the loop argument");
+    }
+    return aw;
+  }
+  if (isCoroutine(aw)) {
+    const loop = options.loop ?? _getRunningLoop() ?? getEventLoop();
+    return loop.createTask(aw);
+  }
+  throw new TypeError(`ensureFuture(aw): a Future, a Task or a coroutine is required, got ${describe(aw)}`);
+}
+
+/**
+ * A task factory that starts each task eagerly (3.12): its coroutine runs synchronously up to
+ * its first suspension; a coroutine that finishes without suspending never hits the loop.
+ *
+ * @example
+ * loop.setTaskFactory(eagerTaskFactory);
+ */
+export function eagerTaskFactory<T>(loop: EventLoop, coro: Coro<T>, options: { name?: string } = {}): Task<T> {
+  return new Task<T>(coro, { loop, name: options.name, eagerStart: true });
+}
+
+function setTrue(fut: Future<unknown>): void {
+  if (!fut.done()) fut.setResult(undefined);
+}
+
+function* sleepFor<T>(delay: number, result: T): Coro<T> {
+  if (delay <= 0) {
+    yield; // one loop iteration, as asyncio's sleep(0)
+    return result;
+  }
+  const loop = getRunningLoop();
+  const fut = new Future<unknown>({ loop });
+  const id = loop._at(loop.time() + delay, setTrue, fut);
+  try {
+    yield* fut;
+  } finally {
+    loop._cancelId(id);
+  }
+  return result;
+}
+
+/**
+ * Wait `delay` seconds, then return `result` (default `null`). `sleep(0)` yields to the loop
+ * for one iteration. Arguments are checked now; the wait happens when driven by `yield*`.
+ *
+ * @example
+ * yield* sleep(0.5);
+ * const v = yield* sleep(1, "done"); // "done"
+ */
+export function sleep(delay: number): Coro<null>;
+export function sleep<T>(delay: number, result: T): Coro<T>;
+export function sleep<T>(delay: number, result?: T): Coro<T | null> {
+  if (typeof delay !== "number") {
+    throw new TypeError(`sleep(delay): delay must be a number of seconds, got ${describe(delay)}`);
+  }
+  if (delay !== delay) throw new ValueError("sleep(delay): delay must be a number of seconds, got NaN");
+  return sleepFor<T | null>(delay, result === undefined ? null : result);
+}
