@@ -39,7 +39,7 @@
 // heap (and its checksum) only ever holds live timers.
 //
 // One iteration (`tick`), like asyncio's `_run_once` and libuv's `uv__run_timers`:
-//   1. release the previous batch's slots (they have run);
+//   1. release the previous batch's slots (they have run; `release()` does it early on stop);
 //   2. move every timer with when <= now to the back of the ready ring, in (when, seq) order;
 //   3. snapshot exactly the handles ready now into BATCH (cancelled ones are dropped and freed);
 //      handles scheduled while the host runs the batch wait for the next tick (asyncio's ntodo);
@@ -419,11 +419,7 @@ export function isPending(id: f64): i32 {
  */
 export function tick(now: f64): i32 {
   // 1. the previous batch has run: recycle its slots
-  let prev = stGet(ST_BATCH_LEN);
-  if (prev > 0) {
-    const batchPtr = <usize>stGet(ST_BATCH_PTR);
-    for (let i: u32 = 0; i < prev; i++) freeSlot(load<u32>(batchPtr + (<usize>i << 2)));
-  }
+  release();
 
   // 2. due timers join the ready queue behind what is already there
   let timers = stGet(ST_TIMER_LEN);
@@ -488,6 +484,18 @@ export function tick(now: f64): i32 {
     stSet(ST_CHECKSUM, h);
   }
   return out;
+}
+
+/**
+ * Recycle the current batch's slots now (the host has run it all). `tick` does this itself;
+ * the host calls it when the loop stops, so an idle loop holds no batch.
+ */
+export function release(): void {
+  const prev = stGet(ST_BATCH_LEN);
+  if (prev == 0) return;
+  const batchPtr = <usize>stGet(ST_BATCH_PTR);
+  for (let i: u32 = 0; i < prev; i++) freeSlot(load<u32>(batchPtr + (<usize>i << 2)));
+  stSet(ST_BATCH_LEN, 0);
 }
 
 /** Seed the generator behind `random()` and the random schedule. */

@@ -258,9 +258,14 @@ export class ReferenceCore implements SchedulerCore {
     return this.flags[slot] & F_CANCELLED ? 0 : 1;
   }
 
-  tick(now: number): number {
+  release(): void {
     const prev = this.batchLen;
     for (let i = 0; i < prev; i++) this.freeSlot(this.batchArr[i]);
+    this.batchLen = 0;
+  }
+
+  tick(now: number): number {
+    this.release();
 
     while (this.timers > 0 && this.hWhen[0] <= now) {
       const slot = this.hSlot[0];

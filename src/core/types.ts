@@ -21,6 +21,8 @@ export interface SchedulerCore {
   isPending(id: number): number;
   /** Start an iteration at `now`: recycle the last batch, move due timers, fill the batch. */
   tick(now: number): number;
+  /** Recycle the current batch's slots now (the loop stopped; tick does it otherwise). */
+  release(): void;
   /** The slots of the current batch; valid until the next core call (memory may move). */
   batch(): Uint32Array;
   /** Handles waiting in the ready ring (they run at the next tick). */

@@ -15,6 +15,7 @@ interface CoreExports {
   cancel(id: number): number;
   isPending(id: number): number;
   tick(now: number): number;
+  release(): void;
   seed(lo: number, hi: number): void;
   random(): number;
   setRandomSchedule(on: number): void;
@@ -83,6 +84,7 @@ class WasmCore implements SchedulerCore {
   readonly cancel: (id: number) => number;
   readonly isPending: (id: number) => number;
   readonly tick: (now: number) => number;
+  readonly release: () => void;
   readonly seed: (lo: number, hi: number) => void;
   readonly random: () => number;
   readonly setRandomSchedule: (on: number) => void;
@@ -132,6 +134,7 @@ class WasmCore implements SchedulerCore {
     this.cancel = ex.cancel;
     this.isPending = ex.isPending;
     this.tick = ex.tick;
+    this.release = ex.release;
     this.seed = ex.seed;
     this.random = ex.random;
     this.setRandomSchedule = ex.setRandomSchedule;
