@@ -47,6 +47,10 @@ for (const dir of [...transformDirs]) {
   if (visitor) transformDirs.add(visitor);
 }
 if (!cliDir && transformDirs.size === 0) process.exit(0); // as-pect is not installed: nothing to do
+if (transformDirs.size === 0) {
+  console.log("patch-as-pect: @as-pect/cli found but no as-pect transform; nothing to do");
+  process.exit(0);
+}
 
 const CONSTANT = /\b(\d+)( \/\* ([A-Za-z]+)\.([A-Za-z_$][\w$]*) \*\/)/g;
 const enumsCache = new Map(); // assemblyscript dir -> module namespace
