@@ -9,8 +9,8 @@
  * try { yield* sleep(10); } catch (e) { if (e instanceof CancelledError) cleanup(); throw e; }
  */
 export class CancelledError extends Error {
-  constructor(message?: string | null) {
-    super(message ?? "");
+  constructor(message?: string | null, options?: { cause?: unknown }) {
+    super(message ?? "", options);
     this.name = "CancelledError";
   }
 }
@@ -36,8 +36,8 @@ export class TimeoutError extends Error {
  * fut.setResult(1); fut.setResult(2); // throws InvalidStateError
  */
 export class InvalidStateError extends Error {
-  constructor(message?: string) {
-    super(message ?? "");
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(message ?? "", options);
     this.name = "InvalidStateError";
   }
 }
@@ -50,8 +50,8 @@ export class InvalidStateError extends Error {
  * loop.close(); loop.callSoon(f); // throws RuntimeError("Event loop is closed")
  */
 export class RuntimeError extends Error {
-  constructor(message?: string) {
-    super(message ?? "");
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(message ?? "", options);
     this.name = "RuntimeError";
   }
 }
@@ -64,8 +64,8 @@ export class RuntimeError extends Error {
  * loop.addSignalHandler("SIGINT", f); // in a browser: NotImplementedError
  */
 export class NotImplementedError extends Error {
-  constructor(message?: string) {
-    super(message ?? "");
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(message ?? "", options);
     this.name = "NotImplementedError";
   }
 }
@@ -77,8 +77,8 @@ export class NotImplementedError extends Error {
  * new Semaphore(-1); // throws ValueError
  */
 export class ValueError extends Error {
-  constructor(message?: string) {
-    super(message ?? "");
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(message ?? "", options);
     this.name = "ValueError";
   }
 }

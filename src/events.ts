@@ -6,6 +6,7 @@ import type { EventLoop } from "./loop.js";
 
 let runningLoop: EventLoop | null = null;
 let currentLoop: EventLoop | null = null;
+let setCalled = false; // asyncio's policy `_set_called`
 let loopFactory: (() => EventLoop) | null = null;
 
 /** @internal The loop module registers how to make a loop (breaks an import cycle). */
@@ -35,14 +36,18 @@ export function getRunningLoop(): EventLoop {
 }
 
 /**
- * The running loop, else the loop set by `setEventLoop`, else a new loop that becomes the
- * current one (asyncio 3.13's policy, without its deprecation warning).
+ * The running loop, else the loop set by `setEventLoop`. As in asyncio 3.12–3.13: if
+ * `setEventLoop` was never called, a new loop is made and becomes the current one; once it was
+ * called (`run()` calls it too, and clears it when done), no current loop is a `RuntimeError`.
  *
  * @example
  * const loop = getEventLoop();
  */
 export function getEventLoop(): EventLoop {
   if (runningLoop !== null) return runningLoop;
+  if (currentLoop === null && setCalled) {
+    throw new RuntimeError("There is no current event loop: setEventLoop(null) was called (run() does this when it ends)");
+  }
   if (currentLoop === null || currentLoop.isClosed()) {
     if (loopFactory === null) throw new RuntimeError("wasyncio's loop module is not loaded");
     currentLoop = loopFactory();
@@ -62,4 +67,5 @@ export function setEventLoop(loop: EventLoop | null | undefined): void {
     throw new TypeError(`setEventLoop(loop): loop must be an EventLoop or null, got ${typeof loop}`);
   }
   currentLoop = loop ?? null;
+  setCalled = true;
 }

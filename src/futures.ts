@@ -15,12 +15,6 @@ export const enum FutureState {
   Finished,
 }
 
-/**
- * @internal What a task sends into its coroutine when it resumes after the future it waited
- * on is done; a future's iterator that receives it while still pending raises RuntimeError.
- */
-export const RESUME: unique symbol = Symbol("wasyncio.resume");
-
 /** Something that can follow `yield*` and produce a T. */
 export interface Awaitable<T> {
   [Symbol.iterator](): Iterator<unknown, T, unknown>;
@@ -29,13 +23,21 @@ export interface Awaitable<T> {
 /** A user done-callback, or a task parked on this future (woken without a closure). */
 type Waiter = ((fut: any) => unknown) | { _wakeup(): void };
 
+/**
+ * One `yield* fut`: Python's `Future.__await__` generator, as a small object. The first `next`
+ * returns the result if the future is done, else yields the future (the task parks on it); the
+ * next `next` — the task resuming — returns the result, or throws RuntimeError if the future is
+ * somehow still pending.
+ */
 class FutureIterator<T> implements Iterator<unknown, T, unknown> {
+  private yielded = false;
   constructor(private readonly fut: Future<T>) {}
 
-  next(value?: unknown): IteratorResult<unknown, T> {
+  next(): IteratorResult<unknown, T> {
     const fut = this.fut;
     if (fut._state !== FutureState.Pending) return { done: true, value: fut.result() };
-    if (value === RESUME) throw new RuntimeError(`yield* ${fut} was resumed while the future is still pending`);
+    if (this.yielded) throw new RuntimeError(`yield* ${fut} was resumed while the future is still pending`);
+    this.yielded = true;
     fut._blocking = true;
     return { done: false, value: fut };
   }
@@ -105,7 +107,6 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
   // done-callbacks: the first in a field (the common case: one waiting task), the rest in a list
   private _waiter0: Waiter | null = null;
   private _waiters: Waiter[] | null = null;
-  private _iter: FutureIterator<T> | null = null;
   private _unretrievedRecord: Unretrieved | null = null;
 
   constructor(options: { loop?: EventLoop } = {}) {
@@ -113,7 +114,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
   }
 
   [Symbol.iterator](): Iterator<unknown, T, unknown> {
-    return (this._iter ??= new FutureIterator(this));
+    return new FutureIterator(this);
   }
 
   /** The loop this future is bound to. */

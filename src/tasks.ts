@@ -1,14 +1,14 @@
 // asyncio.Task for generator coroutines, plus the module-level helpers of asyncio.tasks that
 // this issue covers (createTask, currentTask, allTasks, ensureFuture, sleep, eager tasks).
 //
-// A task drives its coroutine one step per loop callback: `next(RESUME)` (or `throw(exc)`),
+// A task drives its coroutine one step per loop callback: `next()` (or `throw(exc)`),
 // then looks at what the coroutine yielded — a future it parks on (set up by `yield* fut`),
 // `undefined`/`null` for a bare `yield` (run again next iteration), anything else is an error
 // thrown back in. No promise and no closure per step: the loop calls `taskStep(task)`.
 
 import { CancelledError, InvalidStateError, RuntimeError, ValueError, describe } from "./errors.js";
 import { getRunningLoop, _getRunningLoop, getEventLoop } from "./events.js";
-import { Future, FutureState, RESUME } from "./futures.js";
+import { Future, FutureState } from "./futures.js";
 import type { EventLoop } from "./loop.js";
 
 /** A coroutine: what a `function*` returns. `yield*` plays `await`. */
@@ -49,7 +49,6 @@ export class Task<T = unknown> extends Future<T> {
   private _numCancelsRequested = 0;
   private _stepExc: unknown = undefined;
   private _hasStepExc = false;
-  private _bareYield = false;
 
   constructor(coro: Coro<T>, options: { loop?: EventLoop; name?: string | null; eagerStart?: boolean } = {}) {
     if (!isCoroutine(coro)) {
@@ -60,9 +59,10 @@ export class Task<T = unknown> extends Future<T> {
     this._name = options.name != null ? String(options.name) : `Task-${nextTaskNumber++}`;
     const loop = this._loop;
     if (options.eagerStart && loop.isRunning()) {
-      // 3.12 eager start: run the first step now, in the caller's turn
+      // 3.12 eager start: run the first step now, in the caller's turn; the task is among
+      // allTasks() during that step, and leaves it if the step finished it
+      loop._tasks.add(this);
       this._step();
-      if (this._state === FutureState.Pending) loop._tasks.add(this);
     } else {
       loop._tasks.add(this);
       loop._soon(taskStep, this);
@@ -178,14 +178,7 @@ export class Task<T = unknown> extends Future<T> {
     loop._currentTask = this;
     let result: IteratorResult<unknown, T>;
     try {
-      if (hasExc) {
-        result = this._coro.throw(exc);
-      } else if (this._bareYield) {
-        this._bareYield = false;
-        result = this._coro.next(undefined);
-      } else {
-        result = this._coro.next(RESUME);
-      }
+      result = hasExc ? this._coro.throw(exc) : this._coro.next();
     } catch (error) {
       loop._currentTask = previous;
       if (error instanceof CancelledError) {
@@ -227,7 +220,6 @@ export class Task<T = unknown> extends Future<T> {
       }
     } else if (yielded === undefined || yielded === null) {
       // bare `yield`: give the loop one iteration (asyncio's sleep(0))
-      this._bareYield = true;
       this._loop._soon(taskStep, this);
     } else if (isCoroutine(yielded)) {
       this._stepWith(new RuntimeError(`yield was used instead of yield* for generator in task ${this} with ${describe(yielded)}`));
