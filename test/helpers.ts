@@ -5,7 +5,7 @@
 // cores is found here, not by users.
 
 import { expect, onTestFinished, vi } from "vitest";
-import { newEventLoop, setEventLoop, sleep } from "../src/index.ts";
+import { newEventLoop, setEventLoop } from "../src/index.ts";
 
 export const CORES = ["wasm", "js"] as const;
 export type CoreName = (typeof CORES)[number];
@@ -40,11 +40,12 @@ export function resetEventLoopAfter(): void {
 }
 
 /**
- * test_utils.run_briefly: run the loop for a few iterations, enough for a task to take one step
- * and for done callbacks scheduled now to run.
+ * test_utils.run_briefly: run_until_complete of a coroutine that returns at once — two
+ * iterations: every task already scheduled takes one step, and callbacks scheduled by that
+ * step run.
  */
 export async function runBriefly(loop: Loop): Promise<void> {
-  await loop.runUntilComplete(sleep(0));
+  await loop.runUntilComplete((function* once() {})());
 }
 
 /** test_utils.run_once: the `call_soon(loop.stop); run_forever()` idiom — one iteration. */
@@ -153,4 +154,20 @@ export function captureConsole(): { text: () => string; calls: () => unknown[][]
     calls: () => calls,
     text: () => calls.map((c) => c.map(render).join(" ")).join("\n"),
   };
+}
+
+/**
+ * Compare (nested) arrays element by element with Object.is. Use this instead of `toEqual` when
+ * the values are futures or tasks: they are iterable (`yield*`), and vitest's deep equality would
+ * iterate them instead of comparing identities.
+ */
+export function expectSameItems(actual: unknown, expected: unknown, path = "value"): void {
+  if (Array.isArray(expected)) {
+    expect(Array.isArray(actual), `${path} should be an array`).toBe(true);
+    const a = actual as unknown[];
+    expect(a.length, `${path}.length`).toBe(expected.length);
+    expected.forEach((e, i) => expectSameItems(a[i], e, `${path}[${i}]`));
+    return;
+  }
+  expect(Object.is(actual, expected), `${path}: expected ${String(expected)}, got ${String(actual)}`).toBe(true);
 }

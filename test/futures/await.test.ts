@@ -85,7 +85,7 @@ describe.each(CORES)("%s core", (core) => {
     await loop.runUntilComplete(t);
     expect(record).toEqual(["waiting", ["got", res]]);
     expect((record[1] as unknown[])[1]).toBe(res);
-    expect(t.result()).toBeNull();
+    expect(t.result() ?? null).toBeNull(); // a bare return: undefined or null
   });
 
   it("await on a future works from plain async code (thenable interop)", async () => {
@@ -169,5 +169,42 @@ describe.each(CORES)("%s core", (core) => {
     );
     expect(out).toEqual(["cancelled", true]);
     expect(contexts).toEqual([]);
+  });
+
+
+  it("yield* on a done future continues in the same step, without a loop iteration (asyncio Future.__await__)", async () => {
+    const loop = makeLoop(core);
+    const record: string[] = [];
+    const done = loop.createFuture();
+    done.setResult("ready");
+    const t = loop.createTask(
+      (function* () {
+        record.push("a");
+        loop.callSoon(() => record.push("callback"));
+        record.push(String(yield* done));
+        yield* sleep(0);
+        record.push("c");
+      })(),
+    );
+    await loop.runUntilComplete(t);
+    expect(record).toEqual(["a", "ready", "callback", "c"]);
+  });
+
+  it("a waiting task and user done callbacks are woken in registration order (asyncio Future._schedule_callbacks)", async () => {
+    const loop = makeLoop(core);
+    const record: string[] = [];
+    const fut = loop.createFuture();
+    fut.addDoneCallback(() => record.push("cb1"));
+    const t = loop.createTask(
+      (function* () {
+        yield* fut;
+        record.push("task resumed");
+      })(),
+    );
+    await runOnce(loop); // the task parks on fut
+    fut.addDoneCallback(() => record.push("cb2"));
+    fut.setResult(null);
+    await loop.runUntilComplete(t);
+    expect(record).toEqual(["cb1", "task resumed", "cb2"]);
   });
 });

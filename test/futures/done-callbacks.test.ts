@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { ValueError } from "../../src/index.ts";
-import { CORES, expectThrows, makeLoop, runBriefly, runOnce } from "../helpers.ts";
+import { CORES, expectThrows, makeLoop, runBriefly, runOnce, expectSameItems } from "../helpers.ts";
 
 const bagAppender = (bag: unknown[], thing: unknown) => (_fut: unknown) => {
   bag.push(thing);
@@ -103,7 +103,7 @@ describe.each(CORES)("%s core", (core) => {
     f.cancel();
     expect(seen).toEqual([]);
     await runOnce(loop);
-    expect(seen).toEqual([f]);
+    expectSameItems(seen, [f]);
   });
 
   it("remove_done_callback returns how many it removed (test_futures.BaseFutureDoneCallbackTests.test_remove_done_callback)", async () => {

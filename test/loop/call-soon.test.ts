@@ -195,4 +195,34 @@ describe.each(CORES)("%s core", (core) => {
     expect(record.length).toBe(N);
     expect(record.every((v, i) => v === i)).toBe(true);
   });
+
+
+  it("a stale handle cannot cancel the callback that reused its slot (handles are slot + generation)", async () => {
+    const loop = makeLoop(core);
+    const record: string[] = [];
+    const old = Array.from({ length: 500 }, (_, i) => loop.callSoon(() => record.push(`old${i}`)));
+    await runOnce(loop);
+    await runOnce(loop); // let the core recycle the slots
+    record.length = 0;
+    const fresh = Array.from({ length: 500 }, (_, i) => loop.callSoon(() => record.push(`new${i}`)));
+    for (const h of old) h.cancel();
+    await runOnce(loop);
+    expect(record).toEqual(Array.from({ length: 500 }, (_, i) => `new${i}`));
+    for (const h of fresh) expect(h.cancelled()).toBe(false);
+  });
+
+
+  it("call_soon passes exactly the arguments given (test_events.HandleTests.test_handle)", async () => {
+    const loop = makeLoop(core);
+    const record: unknown[] = [];
+    const cb = (...a: unknown[]) => record.push(a);
+    loop.callSoon(cb);
+    loop.callSoon(cb, undefined);
+    loop.callSoon(cb, null, 0, "");
+    const obj = {};
+    loop.callSoon(cb, obj);
+    await runOnce(loop);
+    expect(record).toEqual([[], [undefined], [null, 0, ""], [obj]]);
+    expect((record[3] as unknown[])[0]).toBe(obj);
+  });
 });

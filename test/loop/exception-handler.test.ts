@@ -3,7 +3,7 @@
 // (HandleTests.test_callback_with_exception) and test_futures.py (test_tb_logger_*).
 
 import { describe, expect, it } from "vitest";
-import { CancelledError, ValueError, createTask, getRunningLoop, runSync, sleep } from "../../src/index.ts";
+import { CancelledError, Handle, ValueError, createTask, getRunningLoop, runSync, sleep } from "../../src/index.ts";
 import { CORES, captureConsole, expectThrows, makeLoop, runOnce } from "../helpers.ts";
 
 type Ctx = Record<string, unknown>;
@@ -35,6 +35,7 @@ describe.each(CORES)("%s core", (core) => {
   it("a custom handler gets the loop and a context with message, exception and handle (test_base_events.BaseEventLoopTests.test_set_exc_handler_custom)", async () => {
     const out = captureConsole();
     const loop = makeLoop(core);
+    loop.setDebug(true); // as the CPython test does
     expect(loop.getExceptionHandler()).toBeNull();
     const calls: Array<[unknown, Ctx]> = [];
     const handler = (l: unknown, ctx: Ctx) => {
@@ -65,6 +66,48 @@ describe.each(CORES)("%s core", (core) => {
     expect(calls).toHaveLength(1);
     expect(out.text()).toMatch(/Exception in callback/);
     expect(out.text()).toContain("second");
+  });
+
+  it("outside debug mode, the context's handle describes the failed callback (identity is kept in debug mode only: see loop.ts _describeHandle)", async () => {
+    const loop = makeLoop(core);
+    expect(loop.getDebug()).toBe(false);
+    const handles: Handle[] = [];
+    loop.setExceptionHandler((_l: unknown, ctx: Ctx) => handles.push(ctx.handle as Handle));
+    loop.callSoon(function failingSoon() {
+      throw new ValueError("soon");
+    });
+    loop.callLater(0.5, function failingLater() {
+      throw new ValueError("later");
+    });
+    loop.callLater(1, () => loop.stop());
+    await loop.runForever();
+    expect(handles).toHaveLength(2);
+    expect(handles.map((h) => h instanceof Handle)).toEqual([true, true]);
+    expect(String(handles[0])).toContain("failingSoon");
+    expect(String(handles[1])).toContain("failingLater");
+    expect(handles.map((h) => [h.cancelled(), h.getLoop() === loop])).toEqual([
+      [false, true],
+      [false, true],
+    ]);
+  });
+
+  it("cancelling the context's handle from a handler cannot cancel an unrelated callback (handles are slot + generation)", async () => {
+    const loop = makeLoop(core);
+    const record: string[] = [];
+    // Scheduled first, so it holds the loop's first handle slot for the whole test.
+    loop.callLater(10, () => {
+      record.push("first timer fired");
+      loop.stop();
+    });
+    loop.setExceptionHandler((_l: unknown, ctx: Ctx) => {
+      (ctx.handle as { cancel(): void }).cancel();
+    });
+    loop.callSoon(() => {
+      throw new ValueError("failing callback");
+    });
+    await loop.runForever();
+    expect(record).toEqual(["first timer fired"]);
+    expect(loop.time()).toBe(10);
   });
 
   it("set_exception_handler rejects a non-callable and keeps the old handler (test_base_events.BaseEventLoopTests.test_set_exc_handler_invalid)", async () => {
@@ -269,5 +312,26 @@ describe.each(CORES)("%s core", (core) => {
       { core },
     );
     expect(contexts).toEqual([]);
+  });
+
+
+  it("closing a hand-made loop reports a never-retrieved task exception once (SPEC Exception handler: exactly once, at the latest at close)", async () => {
+    const loop = makeLoop(core);
+    const contexts: Ctx[] = [];
+    loop.setExceptionHandler((_l: unknown, ctx: Ctx) => contexts.push(ctx));
+    const boom = new ValueError("lost in a hand-made loop");
+    const t = loop.createTask(
+      (function* () {
+        yield* sleep(0);
+        throw boom;
+      })(),
+    );
+    await loop.runUntilComplete(sleep(1));
+    expect(t.done()).toBe(true);
+    loop.close();
+    loop.close();
+    expect(contexts).toHaveLength(1);
+    expect(contexts[0]!.exception).toBe(boom);
+    expect(String(contexts[0]!.message)).toMatch(/never retrieved/);
   });
 });

@@ -281,4 +281,47 @@ describe.each(CORES)("%s core", (core) => {
     await loop.runForever();
     expect(record).toEqual(["late timer"]);
   });
+
+
+  it("run_until_complete of a done future still runs the callbacks queued before it (asyncio run_until_complete adds a done callback)", async () => {
+    const loop = makeLoop(core);
+    const record: string[] = [];
+    loop.callSoon(() => record.push("queued"));
+    const fut = loop.createFuture();
+    fut.setResult("done");
+    expect(await loop.runUntilComplete(fut)).toBe("done");
+    expect(record).toEqual(["queued"]);
+  });
+
+  it("close() drops queued callbacks; time() still reads the clock (test_base_events.BaseEventLoopTests.test_close)", async () => {
+    const loop = makeLoop(core);
+    const record: string[] = [];
+    loop.callLater(2, () => loop.stop());
+    await loop.runForever();
+    loop.callSoon(() => record.push("never"));
+    loop.callLater(1, () => record.push("never either"));
+    loop.close();
+    expect(loop.isClosed()).toBe(true);
+    expect(loop.time()).toBe(2);
+    expect(record).toEqual([]);
+  });
+
+
+  it("run_forever on a virtual loop with nothing to do rejects with a RuntimeError, never settles as if stopped (SPEC Details: a deadlock is an error)", async () => {
+    const loop = makeLoop(core);
+    const err = (await expectFails(() => loop.runForever(), RuntimeError)) as Error;
+    expect(err.message.length).toBeGreaterThan(0);
+    expect(loop.isRunning()).toBe(false);
+    // and the loop is usable afterwards
+    expect(await loop.runUntilComplete(sleep(1, "again"))).toBe("again");
+  });
+
+  it("run_until_complete of a future nothing can resolve rejects with the deadlock, not 'stopped before Future completed' (SPEC Details: a deadlock is an error)", async () => {
+    const loop = makeLoop(core);
+    const fut = loop.createFuture();
+    loop.callLater(5, () => {}); // time can still advance to 5 first
+    const err = (await expectFails(() => loop.runUntilComplete(fut), RuntimeError)) as Error;
+    expect(err.message).not.toMatch(/stopped before Future completed/);
+    expect(loop.time()).toBe(5);
+  });
 });

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RuntimeError, Task, createTask, ensureFuture, getRunningLoop, runSync, sleep } from "../../src/index.ts";
-import { CORES, expectThrows, makeLoop, runOnce } from "../helpers.ts";
+import { CORES, expectThrows, makeLoop, runOnce, expectSameItems } from "../helpers.ts";
 
 type AnyLoop = ReturnType<typeof makeLoop>;
 
@@ -46,7 +46,7 @@ describe.each(CORES)("%s core", (core) => {
     loop.setTaskFactory(factory as never);
     expect(loop.getTaskFactory()).toBe(factory);
     const task = loop.createTask((function* () { return "custom"; })());
-    expect(made).toEqual([task]);
+    expectSameItems(made, [task]);
     expect(await loop.runUntilComplete(task)).toBe("custom");
 
     loop.setTaskFactory(null);

@@ -2,7 +2,7 @@
 // test_base_events.py (BaseEventLoopTests) and test_events.py (EventLoopTestsMixin, TimerTests).
 
 import { describe, expect, it } from "vitest";
-import { ValueError } from "../../src/index.ts";
+import { ValueError, Handle, TimerHandle, RuntimeError, getRunningLoop, runSync, sleep } from "../../src/index.ts";
 import { CORES, expectBadArgument, expectThrows, makeLoop, runOnce } from "../helpers.ts";
 
 describe.each(CORES)("%s core", (core) => {
@@ -232,5 +232,103 @@ describe.each(CORES)("%s core", (core) => {
     loop.callLater(5, () => loop.stop());
     await loop.runForever();
     expect(record).toEqual(["t1", "t2", "t1 -> soon", "t1 -> later(0)"]);
+  });
+
+
+  it("call_soon gives a Handle, call_later / call_at a TimerHandle (test_base_events.BaseEventLoopTests.test_call_later)", () => {
+    const loop = makeLoop(core);
+    const h = loop.callSoon(() => {});
+    const t1 = loop.callLater(1, () => {});
+    const t2 = loop.callAt(2, () => {});
+    expect(h).toBeInstanceOf(Handle);
+    expect(h).not.toBeInstanceOf(TimerHandle);
+    expect(t1).toBeInstanceOf(TimerHandle);
+    expect(t2).toBeInstanceOf(TimerHandle);
+    expect(t1).toBeInstanceOf(Handle);
+  });
+
+  it("call_at in the past runs on the next iteration, in deadline order (test_base_events.BaseEventLoopTests.test_call_later_negative_delays)", async () => {
+    const loop = makeLoop(core);
+    const record: string[] = [];
+    loop.callLater(5, () => {
+      loop.callAt(1, () => record.push("at 1"));
+      loop.callAt(0, () => record.push("at 0"));
+      loop.callAt(loop.time(), () => record.push("at now"));
+      loop.callSoon(() => record.push("soon"));
+    });
+    loop.callLater(6, () => loop.stop());
+    await loop.runForever();
+    expect(record).toEqual(["soon", "at 0", "at 1", "at now"]);
+  });
+
+  it("a timer at +Infinity never fires and does not hold up the program (asyncio accepts math.inf)", () => {
+    const record: string[] = [];
+    const t = runSync(
+      function* () {
+        const loop = getRunningLoop();
+        loop.callLater(Infinity, () => record.push("infinite timer fired"));
+        yield* sleep(1);
+        return loop.time();
+      },
+      { core },
+    );
+    expect(t).toBe(1);
+    expect(record).toEqual([]);
+  });
+
+  it("waiting on a future that only a +Infinity timer would resolve is a deadlock, not a jump to Infinity (SPEC Details: runSync never hangs)", () => {
+    const record: number[] = [];
+    expectThrows(
+      () =>
+        runSync(
+          function* () {
+            const loop = getRunningLoop();
+            const fut = loop.createFuture();
+            loop.callLater(Infinity, () => {
+              record.push(loop.time());
+              fut.setResult(null);
+            });
+            yield* fut;
+          },
+          { core },
+        ),
+      RuntimeError,
+    );
+    expect(record).toEqual([]);
+  });
+
+  it("cancelling a timer inside its own callback, or after it fired, is harmless (test_events.TimerTests.test_timer)", async () => {
+    const loop = makeLoop(core);
+    const record: string[] = [];
+    let self: { cancel(): void; cancelled(): boolean } | null = null;
+    self = loop.callLater(1, () => {
+      record.push("fired");
+      self!.cancel();
+    });
+    const other = loop.callLater(2, () => record.push("other"));
+    loop.callLater(3, () => {
+      other.cancel();
+      record.push(`other.cancelled()=${other.cancelled()}`);
+      loop.stop();
+    });
+    await loop.runForever();
+    expect(record).toEqual(["fired", "other", "other.cancelled()=true"]);
+  });
+
+
+  it("a stale timer handle cannot cancel the timer that reused its slot (handles are slot + generation)", async () => {
+    const loop = makeLoop(core);
+    const record: number[] = [];
+    const old = Array.from({ length: 300 }, (_, i) => loop.callLater(1 + i / 1000, () => record.push(-i)));
+    loop.callLater(2, () => loop.stop());
+    await loop.runForever();
+    await runOnce(loop);
+    expect(record.length).toBe(300);
+    record.length = 0;
+    Array.from({ length: 300 }, (_, i) => loop.callLater(1 + i / 1000, () => record.push(i)));
+    for (const h of old) h.cancel();
+    loop.callLater(2, () => loop.stop());
+    await loop.runForever();
+    expect(record).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });
 });

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RuntimeError, getEventLoop, getRunningLoop, newEventLoop, runSync, setEventLoop } from "../../src/index.ts";
-import { CORES, expectThrows, makeLoop, resetEventLoopAfter, runOnce } from "../helpers.ts";
+import { CORES, expectThrows, makeLoop, resetEventLoopAfter, runOnce, expectSameItems } from "../helpers.ts";
 
 describe.each(CORES)("%s core", (core) => {
   it("get_running_loop() outside a loop is a RuntimeError (test_events.GetEventLoopTestsMixin.test_get_event_loop_returns_running_loop)", () => {
@@ -18,7 +18,7 @@ describe.each(CORES)("%s core", (core) => {
     const seen: unknown[] = [];
     loop.callSoon(() => seen.push(getRunningLoop(), getEventLoop()));
     await runOnce(loop);
-    expect(seen).toEqual([loop, loop]);
+    expectSameItems(seen, [loop, loop]);
     expectThrows(() => getRunningLoop(), RuntimeError, /no running/);
     expect(getEventLoop()).toBe(other);
   });

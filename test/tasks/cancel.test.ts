@@ -350,7 +350,8 @@ describe.each(CORES)("%s core", (core) => {
             try {
               yield* inner;
             } catch (ex) {
-              throw new ValueError("cancelled", { cause: ex });
+              // `raise ValueError("cancelled") from ex`: the exported errors take Error's options.
+              throw new (ValueError as unknown as ErrorConstructor)("cancelled", { cause: ex });
             }
           })(),
         ),

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RuntimeError, allTasks, createTask, currentTask, runSync, sleep } from "../../src/index.ts";
-import { CORES, expectThrows, makeLoop, runOnce } from "../helpers.ts";
+import { CORES, expectThrows, makeLoop, runOnce, expectSameItems } from "../helpers.ts";
 
 describe.each(CORES)("%s core", (core) => {
   it("current_task() is the running task (test_tasks.BaseTaskTests.test_current_task)", async () => {
@@ -18,7 +18,7 @@ describe.each(CORES)("%s core", (core) => {
       })(),
     );
     await loop.runUntilComplete(task);
-    expect(seen).toEqual([task, task]);
+    expectSameItems(seen, [task, task]);
   });
 
   it("current_task() follows interleaving tasks (test_tasks.BaseTaskTests.test_current_task_with_interleaving_tasks)", async () => {
@@ -77,7 +77,7 @@ describe.each(CORES)("%s core", (core) => {
       })(),
     );
     await loop.runUntilComplete(t);
-    expect(seen).toEqual([
+    expectSameItems(seen, [
       ["callback", null],
       ["task", t],
     ]);
@@ -135,5 +135,21 @@ describe.each(CORES)("%s core", (core) => {
       { core },
     );
     expect(out).toEqual([false, 1, 1]);
+  });
+
+
+  it("current_task(loop) of a loop that is not running is null (test_tasks.BaseCurrentLoopTests.test_current_task_no_running_loop)", () => {
+    const loop = makeLoop(core);
+    expect(currentTask(loop)).toBeNull();
+  });
+
+  it("all_tasks(loop) lists a loop's pending tasks even when it is not running (asyncio.all_tasks(loop))", async () => {
+    const loop = makeLoop(core);
+    const t = loop.createTask((function* () { yield* sleep(1); })());
+    const s = allTasks(loop);
+    expect(s.size).toBe(1);
+    expect(s.has(t)).toBe(true);
+    await loop.runUntilComplete(t);
+    expect(allTasks(loop).size).toBe(0);
   });
 });
