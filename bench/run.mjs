@@ -8,11 +8,13 @@
 //
 // Options (all optional):
 //   --runs=5          rounds (median over them); cut down automatically to fit --budget
-//   --budget=170      seconds for the whole bench (the first round is always run in full)
+//   --budget=165      seconds for the whole bench (the first round is always run in full)
 //   --only=w1c,w1u,w2 workloads to run
 //   --n1=1000000 --n2=200000 --seed=42
 //   --out=bench/results.md   where the Markdown table goes ('' to skip)
 //   --timeout=60      seconds per child before it is killed and counted as failed
+// Environment: PYTHON (default python3), WASYNCIO_ENTRY (a build other than dist/index.mjs).
+// `node bench/profile.mjs w1c|w1u|w2 [wasm|js]` profiles one wasyncio child with --cpu-prof.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +24,7 @@ import os from 'node:os';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 
-const opts = { runs: 5, budget: 170, only: 'w1c,w1u,w2', n1: 1_000_000, n2: 200_000, seed: 42,
+const opts = { runs: 5, budget: 165, only: 'w1c,w1u,w2', n1: 1_000_000, n2: 200_000, seed: 42,
   out: path.join(here, 'results.md'), timeout: 60 };
 for (const a of process.argv.slice(2)) {
   const m = /^--([a-z0-9]+)=(.*)$/.exec(a);
@@ -48,7 +50,7 @@ const WORKLOADS = [
     id: 'w1c', title: `W1a — ${fmtInt(opts.n1)} callSoon, chained (each callback schedules the next)`,
     short: 'W1 chained', n: opts.n1, target: 10, nodeApi: 'setImmediate',
     cmd: {
-      asyncio: [PY, b('asyncio_w1.py'), 'chained', opts.n1],
+      asyncio: [PY, '-B', b('asyncio_w1.py'), 'chained', opts.n1],
       node: [NODE, b('node_w1.mjs'), 'chained', opts.n1],
       wasm: [NODE, b('w1.mjs'), 'wasm', 'chained', opts.n1],
       js: [NODE, b('w1.mjs'), 'js', 'chained', opts.n1],
@@ -58,7 +60,7 @@ const WORKLOADS = [
     id: 'w1u', title: `W1b — ${fmtInt(opts.n1)} callSoon scheduled up front, then run until all ran`,
     short: 'W1 up-front', n: opts.n1, target: 3, nodeApi: 'setImmediate',
     cmd: {
-      asyncio: [PY, b('asyncio_w1.py'), 'upfront', opts.n1],
+      asyncio: [PY, '-B', b('asyncio_w1.py'), 'upfront', opts.n1],
       node: [NODE, b('node_w1.mjs'), 'upfront', opts.n1],
       wasm: [NODE, b('w1.mjs'), 'wasm', 'upfront', opts.n1],
       js: [NODE, b('w1.mjs'), 'js', 'upfront', opts.n1],
@@ -69,7 +71,7 @@ const WORKLOADS = [
     short: 'W2 timers', n: opts.n2, expectCount: opts.n2 - (opts.n2 >>> 1), target: 3,
     nodeApi: 'setTimeout/clearTimeout', wasmVsJs: true,
     cmd: {
-      asyncio: [PY, b('asyncio_w2.py'), opts.n2, opts.seed],
+      asyncio: [PY, '-B', b('asyncio_w2.py'), opts.n2, opts.seed],
       node: [NODE, b('node_w2.mjs'), opts.n2, opts.seed],
       wasm: [NODE, b('w2.mjs'), 'wasm', opts.n2, opts.seed],
       js: [NODE, b('w2.mjs'), 'js', opts.n2, opts.seed],
@@ -113,6 +115,8 @@ if (!haveDist) console.log(`!! ${path.relative(root, distEntry)} is missing (run
 
 const tStart = Date.now();
 let runs = opts.runs;
+let slowestRoundS = 0;
+const load0 = os.loadavg()[0];
 for (let r = 0; r < runs; r++) {
   const tRound = Date.now();
   for (const w of WORKLOADS) {
@@ -126,18 +130,20 @@ for (let r = 0; r < runs; r++) {
         errors[w.id][c.id].push(`ran ${rec.count} callbacks, expected ${w.expectCount}`);
         cells.push(`${c.id} WRONG COUNT`); continue;
       }
+      rec.round = r;
       results[w.id][c.id].push(rec);
       cells.push(`${c.id} ${rec.wallMs.toFixed(0)} ms`);
     }
     console.log(`  · round ${r + 1}/${runs} ${w.short.padEnd(12)} ${cells.join('  ')}`);
   }
-  if (r === 0 && runs > 1) {
-    const roundS = (Date.now() - tRound) / 1000;
-    const fit = 1 + Math.floor((opts.budget - (Date.now() - tStart) / 1000) / roundS);
-    if (fit < runs) {
-      runs = Math.max(1, fit);
-      console.log(`  · a round takes ${roundS.toFixed(1)} s: cutting to ${runs} rounds to stay within --budget=${opts.budget} s`);
-    }
+  // Stay within the budget: after each round, stop if another (as slow as the slowest so far)
+  // would overrun it. The first round always runs in full.
+  const roundS = (Date.now() - tRound) / 1000;
+  slowestRoundS = Math.max(slowestRoundS, roundS);
+  const leftS = opts.budget - (Date.now() - tStart) / 1000;
+  if (r + 1 < runs && slowestRoundS > leftS) {
+    console.log(`  · a round takes up to ${slowestRoundS.toFixed(1)} s and ${Math.max(0, leftS).toFixed(0)} s of --budget=${opts.budget} are left: stopping after ${r + 1} rounds`);
+    runs = r + 1;
   }
 }
 const totalS = (Date.now() - tStart) / 1000;
@@ -185,6 +191,21 @@ try { gitRev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root
 const distWhen = haveDist ? statSync(distEntry).mtime.toISOString().replace(/\.\d+Z$/, 'Z') : 'missing';
 const env = `Node ${process.version}, ${pyVersion} (stdlib asyncio, no uvloop), ${cpuModel} × ${os.cpus().length}, ` +
   `${os.platform()} ${os.release()}; git ${gitRev || '?'}, dist built ${distWhen}`;
+// Contention check: CPython is single-threaded, so its CPU time ≈ wall time on an idle machine.
+// If it got much less CPU than wall time, a neighbour was taking the cores.
+const busyNote = [];
+{
+  const recs = WORKLOADS.flatMap((w) => results[w.id].asyncio ?? []);
+  const share = recs.length ? median(recs.map((r) => r.cpuMs / r.wallMs)) : 1;
+  const loads = `load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`;
+  // load average counts this bench's own child (≈1): above ncpu − 0.5, something else competed
+  const busy = share < 0.9 || Math.max(load0, os.loadavg()[0]) > os.cpus().length - 0.5;
+  if (busy) {
+    busyNote.push(`!! The machine was busy (${loads} on ${os.cpus().length} cores, this bench's own child counting ≈1; ` +
+      `CPython got ${(100 * share).toFixed(0)}% of a core over its wall time): wall times are inflated unevenly — ` +
+      'the CPU-time ratios are the steadier figure; rerun on a quiet machine.');
+  } else busyNote.push(`(${loads} on ${os.cpus().length} cores; CPython got ${(100 * share).toFixed(0)}% of a core over its wall time: little contention)`);
+}
 const NOISE = 'Shared 2-core machine: absolute times are noise — compare the ratios. Each measurement is a ' +
   'fresh child process (cold start, no warm-up; peak RSS is that process\'s own; CPU ms counts all its threads, GC included), rounds interleaved, medians shown.';
 
@@ -192,6 +213,7 @@ console.log('');
 console.log(`== results (${runs} round${runs === 1 ? '' : 's'}, ${totalS.toFixed(0)} s) ==`);
 console.log(env);
 console.log(NOISE);
+for (const l of busyNote) console.log(l);
 
 const targets = [];
 for (const w of WORKLOADS) {
@@ -218,17 +240,19 @@ for (const w of WORKLOADS) {
     console.log(`  Wasm core speedup (wall; >1 = Wasm core faster): ${fmtX(speedup(w, 'asyncio'))} vs asyncio · ${fmtX(speedup(w, 'node'))} vs Node · ${fmtX(speedup(w, 'js'))} vs pure-TS core`);
     console.log(`  Wasm core speedup (CPU time):                    ${fmtX(speedup(w, 'asyncio', 'cpu'))} vs asyncio · ${fmtX(speedup(w, 'node', 'cpu'))} vs Node · ${fmtX(speedup(w, 'js', 'cpu'))} vs pure-TS core`);
   }
-  const t = { name: `${w.short}: Wasm core ≥ ${w.target}× asyncio`, value: speedup(w, 'asyncio'), need: w.target };
+  const t = { name: `${w.short}: Wasm core ≥ ${w.target}× asyncio`, value: speedup(w, 'asyncio'), cpu: speedup(w, 'asyncio', 'cpu'), need: w.target };
   targets.push(t);
   if (w.wasmVsJs) {
-    const a = S[w.id].wasm, j = S[w.id].js;
-    const overlap = a && j && a.min <= j.max && j.min <= a.max;
-    targets.push({ name: `${w.short}: Wasm core ≥ pure-TS core`, value: speedup(w, 'js'), need: 1,
-      note: overlap ? 'run ranges overlap: within noise' : '' });
+    // paired by round (the two ran back to back in the same round): how often was Wasm faster?
+    const js = new Map(results[w.id].js?.map((r) => [r.round, r.wallMs]) ?? []);
+    const pairs = (results[w.id].wasm ?? []).filter((r) => js.has(r.round));
+    const wins = pairs.filter((r) => r.wallMs < js.get(r.round)).length;
+    targets.push({ name: `${w.short}: Wasm core ≥ pure-TS core`, value: speedup(w, 'js'), cpu: speedup(w, 'js', 'cpu'), need: 1,
+      note: pairs.length ? `Wasm faster in ${wins} of ${pairs.length} rounds` : '' });
   }
   for (const tt of targets.slice(-1 - (w.wasmVsJs ? 1 : 0))) {
     tt.verdict = tt.value == null ? 'n/a' : tt.value >= tt.need ? 'PASS' : 'MISS';
-    console.log(`  target ${tt.name.padEnd(40)} measured ${fmtX(tt.value).padEnd(7)} ${tt.verdict}${tt.note ? ` (${tt.note})` : ''}`);
+    console.log(`  target ${tt.name.padEnd(40)} measured ${fmtX(tt.value).padEnd(7)} ${tt.verdict}  (CPU-time ratio ${fmtX(tt.cpu)})${tt.note ? ` — ${tt.note}` : ''}`);
   }
 }
 
@@ -240,21 +264,22 @@ md.push('');
 md.push(`${env}. Median of ${runs} run${runs === 1 ? '' : 's'} per cell, ${totalS.toFixed(0)} s in all.`);
 md.push('');
 md.push(`> ${NOISE} "Wasm speedup" is this row's median wall time ÷ the Wasm core's: above 1× the Wasm core is faster.`);
+for (const l of busyNote) md.push(`> ${l}`);
 md.push('');
-md.push('| workload | contender | wall ms (median) | ops/s | peak RSS | CPU ms | Wasm speedup |');
-md.push('|---|---|--:|--:|--:|--:|--:|');
+md.push('| workload | contender | wall ms (median) | ops/s | peak RSS | CPU ms | Wasm speedup (wall) | (CPU) |');
+md.push('|---|---|--:|--:|--:|--:|--:|--:|');
 for (const w of WORKLOADS) {
   for (const c of active) {
     const s = S[w.id][c.id];
     const label = c.id === 'node' ? `Node \`${w.nodeApi}\`` : c.label;
-    if (!s) { md.push(`| ${w.short} | ${label} | failed | | | | |`); continue; }
-    md.push(`| ${w.short} | ${label} | ${s.wall.toFixed(0)} | ${fmtOps(s.ops)} | ${fmtMiB(s.rss)} | ${s.cpu.toFixed(0)} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id))} |`);
+    if (!s) { md.push(`| ${w.short} | ${label} | failed | | | | | |`); continue; }
+    md.push(`| ${w.short} | ${label} | ${s.wall.toFixed(0)} | ${fmtOps(s.ops)} | ${fmtMiB(s.rss)} | ${s.cpu.toFixed(0)} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id))} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id, 'cpu'))} |`);
   }
 }
 md.push('');
-md.push('| target | measured | result |');
-md.push('|---|--:|---|');
-for (const t of targets) md.push(`| ${t.name} | ${fmtX(t.value)} | ${t.verdict}${t.note ? ` (${t.note})` : ''} |`);
+md.push('| target | measured (wall) | result | CPU-time ratio |');
+md.push('|---|--:|---|--:|');
+for (const t of targets) md.push(`| ${t.name} | ${fmtX(t.value)} | ${t.verdict}${t.note ? ` (${t.note})` : ''} | ${fmtX(t.cpu)} |`);
 md.push('');
 md.push(`W1: ${fmtInt(opts.n1)} callbacks; ops/s = callbacks ÷ wall time. W2: ${fmtInt(opts.n2)} timers with delays in [0, 50) ms from a seeded generator (seed ${opts.seed}), ` +
   `half of them (chosen by the same generator) cancelled right after scheduling; wall time runs from the first schedule call to the last firing, ` +
