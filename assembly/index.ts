@@ -126,7 +126,7 @@ let ringHead: u32 = 0;
 let heapPtr: usize = 0;
 let heapCap: u32 = 0;
 let nextSeq: u64 = 0;
-let timerHash: u32 = 0; // XOR of entryHash over live timers: order-free, O(1) to update
+let timerHash: u32 = 0; // XOR of entryHash over live timers (only while checksumOn): order-free, O(1) to update
 
 let batchCap: u32 = 0;
 
@@ -312,8 +312,10 @@ function siftDown(index: u32): void {
 }
 
 function heapRemoveAt(index: u32): void {
-  const e = entryAt(index);
-  timerHash ^= entryHash(load<f64>(e, EN_WHEN), load<u64>(e, EN_SEQ));
+  if (checksumOn) {
+    const e = entryAt(index);
+    timerHash ^= entryHash(load<f64>(e, EN_WHEN), load<u64>(e, EN_SEQ));
+  }
   const last = stGet(ST_TIMER_LEN) - 1;
   stSet(ST_TIMER_LEN, last);
   if (index != last) {
@@ -377,7 +379,7 @@ export function at(when: f64): f64 {
     heapCap = cap;
   }
   const seq = nextSeq++;
-  timerHash ^= entryHash(when, seq);
+  if (checksumOn) timerHash ^= entryHash(when, seq);
   stSet(ST_TIMER_LEN, len + 1);
   placeEntry(len, when, seq, slot);
   siftUp(len);
@@ -522,6 +524,15 @@ export function setRandomSchedule(on: i32): void {
 /** 1: compute STATE.checksum at every tick (ready ids and timer deadlines); 0: skip it. */
 export function setChecksum(on: i32): void {
   checksumOn = on != 0;
+  // the timer hash is kept up to date only while checksums are on: rebuild it now
+  timerHash = 0;
+  if (checksumOn) {
+    const len = stGet(ST_TIMER_LEN);
+    for (let i: u32 = 0; i < len; i++) {
+      const e = entryAt(i);
+      timerHash ^= entryHash(load<f64>(e, EN_WHEN), load<u64>(e, EN_SEQ));
+    }
+  }
 }
 
 /** Drop every handle and timer (the loop closed). Memory is kept for reuse. */

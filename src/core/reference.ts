@@ -192,7 +192,7 @@ export class ReferenceCore implements SchedulerCore {
   }
 
   private heapRemoveAt(index: number): void {
-    this.timerHash = (this.timerHash ^ entryHash(this.hWhen[index], this.hSeq[index])) >>> 0;
+    if (this.checksumOn) this.timerHash = (this.timerHash ^ entryHash(this.hWhen[index], this.hSeq[index])) >>> 0;
     const last = --this.timers;
     if (index !== last) {
       this.place(index, this.hWhen[last], this.hSeq[last], this.hSlot[last]);
@@ -231,7 +231,7 @@ export class ReferenceCore implements SchedulerCore {
       this.hSlot = grown(this.hSlot, len * 2);
     }
     const seq = this.nextSeq++;
-    this.timerHash = (this.timerHash ^ entryHash(when, seq)) >>> 0;
+    if (this.checksumOn) this.timerHash = (this.timerHash ^ entryHash(when, seq)) >>> 0;
     this.timers = len + 1;
     this.place(len, when, seq, slot);
     this.siftUp(len);
@@ -359,6 +359,9 @@ export class ReferenceCore implements SchedulerCore {
 
   setChecksum(on: number): void {
     this.checksumOn = on !== 0;
+    let h = 0;
+    if (this.checksumOn) for (let i = 0; i < this.timers; i++) h = (h ^ entryHash(this.hWhen[i], this.hSeq[i])) >>> 0;
+    this.timerHash = h;
   }
 
   reset(): void {

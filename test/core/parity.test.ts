@@ -16,6 +16,7 @@ type Op =
   | { kind: "cancelStale"; pick: number }
   | { kind: "tick"; advance: number }
   | { kind: "release" }
+  | { kind: "checksum"; on: boolean }
   | { kind: "random" }
   | { kind: "reset" };
 
@@ -31,6 +32,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.nat().map((pick) => ({ kind: "cancelStale" as const, pick })) },
   { weight: 4, arbitrary: fc.integer({ min: 0, max: 20 }).map((n) => ({ kind: "tick" as const, advance: n / 10 })) },
   { weight: 1, arbitrary: fc.constant({ kind: "release" as const }) },
+  { weight: 1, arbitrary: fc.boolean().map((on) => ({ kind: "checksum" as const, on })) },
   { weight: 1, arbitrary: fc.constant({ kind: "random" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "reset" as const }) },
 );
@@ -74,6 +76,9 @@ function trace(core: SchedulerCore, ops: Op[], seed: number, randomSchedule: boo
         out.push(["tick", n, batch, core.readyLen(), core.timerLen(), core.liveCount(), core.nextDeadline(), core.checksum()]);
         break;
       }
+      case "checksum":
+        core.setChecksum(o.on ? 1 : 0);
+        break;
       case "release":
         core.release();
         out.push(["release", core.liveCount()]);
