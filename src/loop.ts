@@ -20,6 +20,7 @@ import { cancelTimer, macrotask, readEnv, realNow, startTimer } from "./host.js"
 import type { CoreKind, SchedulerCore } from "./core/types.js";
 import { ReferenceCore } from "./core/reference.js";
 import { createWasmCore } from "./core/wasm.js";
+import { _reportUnawaited } from "./debug.js";
 import { Future, _reportUnretrieved } from "./futures.js";
 import { Task, ensureFuture, type Coro } from "./tasks.js";
 
@@ -209,6 +210,8 @@ export class EventLoop {
   /** @internal */ readonly _tasks = new Set<Task<unknown>>();
   /** @internal Futures whose exception nobody retrieved yet (see futures.ts). */
   readonly _unretrieved = new Set<{ ref: WeakRef<Future<unknown>>; exception: unknown; message: string }>();
+  /** @internal Debug mode: operation coroutines created but not yet driven (see debug.ts). */
+  readonly _debugCoroutines = new Set<{ loop: EventLoop; name: string; createdAt: string }>();
   /** @internal Describes what the main task waits on, for deadlock errors (set by run/runSync). */
   _deadlockHint: (() => string) | null = null;
 
@@ -716,6 +719,7 @@ export class EventLoop {
     if (this._running) throw new RuntimeError("Cannot close a running event loop");
     if (this._closed) return;
     _reportUnretrieved(this);
+    _reportUnawaited(this);
     this._closed = true;
     this._core.reset();
     this._entries = [];
@@ -862,8 +866,9 @@ export class EventLoop {
   }
 
   /**
-   * Turn debug mode on or off: slow callbacks are reported, coroutine functions passed as
-   * callbacks and calls from another loop's callbacks raise.
+   * Turn debug mode on or off: slow callbacks are reported; coroutine functions passed as
+   * callbacks and calls from another loop's callbacks raise; wasyncio operations whose coroutine
+   * is dropped without `yield*` (e.g. `sleep(1);`) are reported as never awaited.
    */
   setDebug(enabled: boolean): void {
     this._debug = Boolean(enabled);

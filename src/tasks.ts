@@ -10,6 +10,7 @@ import { CancelledError, InvalidStateError, RuntimeError, ValueError, describe }
 import { getRunningLoop, _getRunningLoop, getEventLoop } from "./events.js";
 import { Future, FutureState } from "./futures.js";
 import type { EventLoop } from "./loop.js";
+import { trackCoroutine } from "./debug.js";
 
 /** A coroutine: what a `function*` returns. `yield*` plays `await`. */
 export type Coro<T = unknown> = Generator<unknown, T, unknown>;
@@ -333,5 +334,5 @@ export function sleep<T>(delay: number, result?: T): Coro<T | null> {
     throw new TypeError(`sleep(delay): delay must be a number of seconds, got ${describe(delay)}`);
   }
   if (delay !== delay) throw new ValueError("sleep(delay): delay must be a number of seconds, got NaN");
-  return sleepFor<T | null>(delay, result === undefined ? null : result);
+  return trackCoroutine(sleepFor<T | null>(delay, result === undefined ? null : result), "sleep");
 }
