@@ -31,3 +31,21 @@ export type { GatherOptions } from "./gather.js";
 export { run, runSync, newEventLoop } from "./runners.js";
 export type { RunOptions, Main } from "./runners.js";
 export type { CoreKind } from "./core/types.js";
+export { TaskGroup, taskGroup } from "./taskgroups.js";
+export type { TaskGroupBody } from "./taskgroups.js";
+export {
+  captureCallGraph,
+  formatCallGraph,
+  printCallGraph,
+  dumpTasks,
+  futureAddToAwaitedBy,
+  futureDiscardFromAwaitedBy,
+} from "./graph.js";
+export type { FutureCallGraph, CallGraphOptions } from "./graph.js";
+export { wait, waitFor, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED } from "./wait.js";
+export type { WaitOptions, ReturnWhen } from "./wait.js";
+export { Timeout, timeout, timeoutAt } from "./timeouts.js";
+export type { TimeoutBody } from "./timeouts.js";
+export { shield } from "./shield.js";
+export { asCompleted, AsCompleted } from "./as-completed.js";
+export type { AsCompletedOptions } from "./as-completed.js";

@@ -21,7 +21,7 @@ type Settled<A extends readonly unknown[]> = { -readonly [K in keyof A]: Result<
  */
 export class GatheringFuture<T> extends Future<T> {
   /** @internal */ _cancelRequested = false;
-  private readonly _children: Future<unknown>[];
+  /** @internal */ readonly _children: Future<unknown>[];
 
   /** @internal */
   constructor(children: Future<unknown>[], loop: EventLoop) {
