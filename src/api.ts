@@ -49,3 +49,7 @@ export type { TimeoutBody } from "./timeouts.js";
 export { shield } from "./shield.js";
 export { asCompleted, AsCompleted } from "./as-completed.js";
 export type { AsCompletedOptions } from "./as-completed.js";
+export { Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier, BrokenBarrierError, withLock } from "./locks.js";
+export type { Lockable } from "./locks.js";
+export { Queue, PriorityQueue, LifoQueue, QueueEmpty, QueueFull, QueueShutDown, pythonOrder } from "./queues.js";
+export type { Compare, PriorityQueueOptions } from "./queues.js";
