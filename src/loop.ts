@@ -274,12 +274,7 @@ export class EventLoop {
     checkCallback(callback, "callSoon");
     if (this._closed) throw closedError();
     if (this._debug) this._checkDebug(callback, "callSoon");
-    const a = args.length === 0 ? undefined : args;
-    const handle = new Handle(this, callback as AnyFn, a);
-    const id = this._core.soon();
-    handle._id = id;
-    this._store(id >>> 0, callback as AnyFn, a, SlotKind.User);
-    if (this._debugHandles !== null) this._debugHandles.set(id >>> 0, handle);
+    const handle = this._register(new Handle(this, callback as AnyFn, args.length === 0 ? undefined : args), this._core.soon());
     if (!this._inSlice && this._running) this._wake();
     return handle;
   }
@@ -297,12 +292,7 @@ export class EventLoop {
     if (this._debug && isGeneratorFunction(callback)) {
       throw new TypeError("coroutines cannot be used with callSoonThreadsafe()");
     }
-    const a = args.length === 0 ? undefined : args;
-    const handle = new Handle(this, callback as AnyFn, a);
-    const id = this._core.soon();
-    handle._id = id;
-    this._store(id >>> 0, callback as AnyFn, a, SlotKind.User);
-    if (this._debugHandles !== null) this._debugHandles.set(id >>> 0, handle);
+    const handle = this._register(new Handle(this, callback as AnyFn, args.length === 0 ? undefined : args), this._core.soon());
     this._wake();
     return handle;
   }
@@ -336,13 +326,16 @@ export class EventLoop {
 
   private _timer(when: number, callback: AnyFn, args: unknown[], method: string): TimerHandle {
     if (this._debug) this._checkDebug(callback, method);
-    const a = args.length === 0 ? undefined : args;
-    const handle = new TimerHandle(this, when, callback, a);
-    const id = this._core.at(when);
-    handle._id = id;
-    this._store(id >>> 0, callback, a, SlotKind.User);
-    if (this._debugHandles !== null) this._debugHandles.set(id >>> 0, handle);
+    const handle = this._register(new TimerHandle(this, when, callback, args.length === 0 ? undefined : args), this._core.at(when));
     if (!this._inSlice && this._running) this._wake();
+    return handle;
+  }
+
+  /** A user callback's slot: its callback and args (and, in debug mode, its Handle). */
+  private _register<H extends Handle>(handle: H, id: number): H {
+    handle._id = id;
+    this._store(id >>> 0, handle._callback as AnyFn, handle._args, SlotKind.User);
+    if (this._debugHandles !== null) this._debugHandles.set(id >>> 0, handle);
     return handle;
   }
 
