@@ -102,3 +102,17 @@ export function argInt(s, name) {
   }
   return v;
 }
+
+/**
+ * A contender that cannot run this workload in this build: prints `{ skipped: reason }` (and
+ * the reason on stderr) and exits 0. run.mjs shows the reason instead of a time and does not
+ * retry the cell in later rounds.
+ */
+export function skip(reason) {
+  process.stderr.write(`skipped: ${reason}\n`);
+  process.stdout.write(JSON.stringify({ skipped: reason }) + '\n');
+  process.exit(0);
+}
+
+/** Sum 0 + 1 + … + (n − 1): the checksum of the values W4's ping side gets back. */
+export const w4Checksum = (n) => (n * (n - 1)) / 2;

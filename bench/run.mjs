@@ -1,22 +1,30 @@
-// `npm run bench` — W1 and W2 from the issue, side by side against CPython's asyncio, Node's own
-// loop, and wasyncio with its Wasm core and with its pure-TS reference core.
+// `npm run bench` — W1–W4 from the issues, side by side against CPython's asyncio, Node's own
+// loop, Effect 4 and effection 4 (W3/W4 only), and wasyncio with its Wasm core and with its
+// pure-TS reference core.
 //
 // Each measurement is its own child process (so peak RSS is that contender's own), printing one
 // JSON line (see bench/common.mjs). Runs are interleaved — round r runs every workload and
 // every contender once, in a rotated order — so a burst of load from a neighbour on this shared
 // machine hits all contenders alike. Reported: medians over the rounds.
+// A slow cell of a third-party contender (Effect and effection on W3 take 10–70 s a run) is run
+// fewer times: as many as fit in --cellbudget seconds, at least once; its row says how many
+// runs its median is over. asyncio and wasyncio always run every round.
+// A child that prints {skipped: reason} (W4 on a wasyncio build without Queue, a missing npm
+// contender) is shown with its reason, not retried, and not counted as a failure.
 //
-// Options (all optional):
+// Options (all optional; through npm: `npm run bench -- --only=w3,w4`):
 //   --runs=5          rounds (median over them); cut down automatically to fit --budget
-//   --budget=165      seconds for the whole bench (the first round is always run in full)
-//   --only=w1c,w1u,w2 workloads to run
-//   --n1=1000000 --n2=200000 --seed=42
+//   --budget=270      seconds for the whole bench (the first round is always run in full)
+//   --cellbudget=35   seconds Node, Effect or effection may spend on one workload over all rounds
+//   --only=w1c,w1u,w2,w3,w4   workloads to run; `w1` stands for w1c,w1u
+//   --contenders=asyncio,node,effect,effection,wasm,js   contenders to run (default: all)
+//   --n1=1000000 --n2=200000 --n3=100000 --n4=200000 --seed=42
 //   --out=bench/results.md   where the Markdown table goes ('' to skip)
-//   --timeout=60      seconds per child before it is killed and counted as failed
+//   --timeout=60      seconds per child before it is killed and counted as failed (W3/W4: ×3)
 // Environment: PYTHON (default python3), WASYNCIO_ENTRY (a build other than dist/index.mjs).
-// `node bench/profile.mjs w1c|w1u|w2 [wasm|js]` profiles one wasyncio child with --cpu-prof.
+// `node bench/profile.mjs w1c|w1u|w2|w3|w4 [wasm|js]` profiles one wasyncio child with --cpu-prof.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import os from 'node:os';
@@ -24,8 +32,9 @@ import os from 'node:os';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 
-const opts = { runs: 5, budget: 165, only: 'w1c,w1u,w2', n1: 1_000_000, n2: 200_000, seed: 42,
-  out: path.join(here, 'results.md'), timeout: 60 };
+const opts = { runs: 5, budget: 270, cellbudget: 35, only: 'w1c,w1u,w2,w3,w4', n1: 1_000_000, n2: 200_000,
+  n3: 100_000, n4: 200_000, seed: 42, out: path.join(here, 'results.md'), timeout: 60,
+  contenders: 'asyncio,node,effect,effection,wasm,js' };
 for (const a of process.argv.slice(2)) {
   const m = /^--([a-z0-9]+)=(.*)$/.exec(a);
   if (!m || !(m[1] in opts)) { console.error(`unknown option ${a}`); process.exit(2); }
@@ -41,14 +50,25 @@ const haveDist = existsSync(distEntry);
 const CONTENDERS = [
   { id: 'asyncio', label: 'CPython asyncio' },
   { id: 'node', label: 'Node native' },
+  { id: 'effect', label: 'Effect 4' },
+  { id: 'effection', label: 'effection 4' },
   { id: 'wasm', label: 'wasyncio, Wasm core' },
   { id: 'js', label: 'wasyncio, pure-TS core' },
 ];
+const pkgVersion = (name) => {
+  try { return JSON.parse(readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version; } catch { return null; }
+};
+for (const c of CONTENDERS) {
+  if (c.id === 'effect' || c.id === 'effection') {
+    c.version = pkgVersion(c.id);
+    if (c.version) c.label = `${c.id === 'effect' ? 'Effect' : 'effection'} ${c.version}`;
+  }
+}
 const b = (f) => path.join(here, f);
 const WORKLOADS = [
   {
     id: 'w1c', title: `W1a — ${fmtInt(opts.n1)} callSoon, chained (each callback schedules the next)`,
-    short: 'W1 chained', n: opts.n1, target: 10, nodeApi: 'setImmediate',
+    short: 'W1 chained', n: opts.n1, targets: [{ vs: 'asyncio', need: 10 }], nodeApi: 'setImmediate',
     cmd: {
       asyncio: [PY, '-B', b('asyncio_w1.py'), 'chained', opts.n1],
       node: [NODE, b('node_w1.mjs'), 'chained', opts.n1],
@@ -58,7 +78,7 @@ const WORKLOADS = [
   },
   {
     id: 'w1u', title: `W1b — ${fmtInt(opts.n1)} callSoon scheduled up front, then run until all ran`,
-    short: 'W1 up-front', n: opts.n1, target: 3, nodeApi: 'setImmediate',
+    short: 'W1 up-front', n: opts.n1, targets: [{ vs: 'asyncio', need: 3 }], nodeApi: 'setImmediate',
     cmd: {
       asyncio: [PY, '-B', b('asyncio_w1.py'), 'upfront', opts.n1],
       node: [NODE, b('node_w1.mjs'), 'upfront', opts.n1],
@@ -68,7 +88,7 @@ const WORKLOADS = [
   },
   {
     id: 'w2', title: `W2 — ${fmtInt(opts.n2)} callLater, seeded delays in [0, 50) ms, half cancelled, real clock`,
-    short: 'W2 timers', n: opts.n2, expectCount: opts.n2 - (opts.n2 >>> 1), target: 3,
+    short: 'W2 timers', n: opts.n2, expectCount: opts.n2 - (opts.n2 >>> 1), targets: [{ vs: 'asyncio', need: 3 }],
     nodeApi: 'setTimeout/clearTimeout', wasmVsJs: true,
     cmd: {
       asyncio: [PY, '-B', b('asyncio_w2.py'), opts.n2, opts.seed],
@@ -77,57 +97,125 @@ const WORKLOADS = [
       js: [NODE, b('w2.mjs'), 'js', opts.n2, opts.seed],
     },
   },
-].filter((w) => opts.only.split(',').includes(w.id));
+  {
+    id: 'w3', title: `W3 — ${fmtInt(opts.n3)} tasks × 10 sleep(0), gathered (peak RSS = at ${fmtInt(opts.n3)} live tasks)`,
+    short: 'W3 tasks', n: 10 * opts.n3, opsUnit: 'sleep(0)/s', timeoutMul: 3, rssTarget: 'asyncio',
+    targets: [{ vs: 'asyncio', need: 5 }, { vs: 'effect', need: 10 }],
+    api: {
+      asyncio: 'asyncio.gather + asyncio.sleep(0)', node: 'Promise.all + `await null`',
+      effect: 'Effect.forEach unbounded + Effect.yieldNow', effection: 'all() + sleep(0)',
+    },
+    cmd: {
+      asyncio: [PY, '-B', b('asyncio_w3.py'), opts.n3],
+      node: [NODE, b('node_w3.mjs'), opts.n3],
+      effect: [NODE, b('effect_w3.mjs'), opts.n3],
+      effection: [NODE, b('effection_w3.mjs'), opts.n3],
+      wasm: [NODE, b('w3.mjs'), 'wasm', opts.n3],
+      js: [NODE, b('w3.mjs'), 'js', opts.n3],
+    },
+  },
+  {
+    id: 'w4', title: `W4 — ping-pong through two Queue(1)s, ${fmtInt(opts.n4)} messages each way (${fmtInt(2 * opts.n4)} in all)`,
+    short: 'W4 queue', n: 2 * opts.n4, opsUnit: 'msgs/s', timeoutMul: 3,
+    targets: [{ vs: 'asyncio', need: 10 }],
+    api: {
+      asyncio: 'asyncio.Queue(1)', node: 'promise queue, capacity 1',
+      effect: 'Queue.bounded(1) offer/take', effection: 'createQueue(): unbounded, never > 1 item here',
+    },
+    cmd: {
+      asyncio: [PY, '-B', b('asyncio_w4.py'), opts.n4],
+      node: [NODE, b('node_w4.mjs'), opts.n4],
+      effect: [NODE, b('effect_w4.mjs'), opts.n4],
+      effection: [NODE, b('effection_w4.mjs'), opts.n4],
+      wasm: [NODE, b('w4.mjs'), 'wasm', opts.n4],
+      js: [NODE, b('w4.mjs'), 'js', opts.n4],
+    },
+  },
+].filter((w) => opts.only.split(',').flatMap((x) => (x === 'w1' ? ['w1c', 'w1u'] : [x])).includes(w.id));
 for (const w of WORKLOADS) w.expectCount ??= w.n;
+{
+  const known = ['w1', 'w1c', 'w1u', 'w2', 'w3', 'w4'];
+  const bad = opts.only.split(',').filter((x) => !known.includes(x));
+  if (bad.length) { console.error(`--only: unknown workload(s) ${bad.join(', ')} (known: ${known.join(', ')})`); process.exit(2); }
+}
 
-const active = CONTENDERS.filter((c) => haveDist || (c.id !== 'wasm' && c.id !== 'js'));
+{
+  const bad = opts.contenders.split(',').filter((x) => !CONTENDERS.some((c) => c.id === x));
+  if (bad.length) { console.error(`--contenders: unknown contender(s) ${bad.join(', ')} (known: ${CONTENDERS.map((c) => c.id).join(', ')})`); process.exit(2); }
+}
+const isAvailable = (c) => opts.contenders.split(',').includes(c.id) && (haveDist || (c.id !== 'wasm' && c.id !== 'js'));
+const active = CONTENDERS.filter((c) => WORKLOADS.some((w) => w.cmd[c.id]) && isAvailable(c));
+// the contenders of workload w, in CONTENDERS order
+const contendersOf = (w) => active.filter((c) => w.cmd[c.id]);
 
 // ---- running ------------------------------------------------------------------------------
 
-function runChild(argv) {
+function runChild(argv, timeoutS) {
   return new Promise((resolve) => {
     const [cmd, ...args] = argv.map(String);
+    const t0 = Date.now();
     const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => { err += `\n[killed after ${opts.timeout} s]`; child.kill('SIGKILL'); },
-      opts.timeout * 1000);
-    child.on('error', (e) => { clearTimeout(timer); resolve({ error: String(e) }); });
+    const timer = setTimeout(() => { err += `\n[killed after ${timeoutS} s]`; child.kill('SIGKILL'); },
+      timeoutS * 1000);
+    child.on('error', (e) => { clearTimeout(timer); resolve({ error: String(e), childS: (Date.now() - t0) / 1000 }); });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      const childS = (Date.now() - t0) / 1000;
       const last = out.trim().split('\n').pop();
       let rec = null;
       try { rec = JSON.parse(last); } catch { /* reported below */ }
       if (code !== 0 || !rec) {
-        resolve({ error: `exit ${code ?? signal}: ${(err || out).trim().split('\n').slice(-6).join(' | ')}` });
-      } else resolve(rec);
+        resolve({ error: `exit ${code ?? signal}: ${(err || out).trim().split('\n').slice(-6).join(' | ')}`, childS });
+      } else resolve({ ...rec, childS });
     });
   });
 }
 
 const results = {}; // results[w][c] = [rec...]
 const errors = {};  // errors[w][c] = [msg...]
-for (const w of WORKLOADS) { results[w.id] = {}; errors[w.id] = {}; for (const c of active) { results[w.id][c.id] = []; errors[w.id][c.id] = []; } }
+const skipped = {}; // skipped[w][c] = reason
+const childSecs = {}; // childSecs[w][c] = [seconds per child, start-up included]
+for (const w of WORKLOADS) {
+  results[w.id] = {}; errors[w.id] = {}; skipped[w.id] = {}; childSecs[w.id] = {};
+  for (const c of contendersOf(w)) { results[w.id][c.id] = []; errors[w.id][c.id] = []; childSecs[w.id][c.id] = []; }
+}
 
 console.log(`wasyncio bench: ${WORKLOADS.map((w) => w.short).join(', ')} × ${active.map((c) => c.label).join(', ')}`);
 if (!haveDist) console.log(`!! ${path.relative(root, distEntry)} is missing (run \`npm run build\`): wasyncio contenders skipped`);
 
+// How many runs a cell gets: all rounds, unless its first run shows it would spend more than
+// --cellbudget seconds over them (then as many as fit, at least one). asyncio and wasyncio, the
+// two sides of most targets, always get every round.
+const UNCAPPED = new Set(['asyncio', 'wasm', 'js']);
+function runsAllowed(w, c) {
+  if (UNCAPPED.has(c.id)) return Infinity;
+  const secs = childSecs[w.id][c.id];
+  if (secs.length === 0) return Infinity;
+  return Math.max(1, Math.floor(opts.cellbudget / Math.max(...secs)));
+}
+const willRun = (w, c, r) => !skipped[w.id][c.id] && r < runsAllowed(w, c);
+
 const tStart = Date.now();
 let runs = opts.runs;
-let slowestRoundS = 0;
 const load0 = os.loadavg()[0];
 for (let r = 0; r < runs; r++) {
-  const tRound = Date.now();
   for (const w of WORKLOADS) {
-    const k = r % active.length;
-    const order = active.slice(k).concat(active.slice(0, k));
+    const cs = contendersOf(w);
+    const k = r % cs.length;
+    const order = cs.slice(k).concat(cs.slice(0, k));
     const cells = [];
     for (const c of order) {
-      const rec = await runChild(w.cmd[c.id]);
+      if (skipped[w.id][c.id]) continue;
+      if (!willRun(w, c, r)) { cells.push(`${c.id} (done: ${runsAllowed(w, c)} run${runsAllowed(w, c) === 1 ? '' : 's'})`); continue; }
+      const rec = await runChild(w.cmd[c.id], opts.timeout * (w.timeoutMul ?? 1));
+      childSecs[w.id][c.id].push(rec.childS);
+      if (rec.skipped) { skipped[w.id][c.id] = rec.skipped; cells.push(`${c.id} SKIPPED`); continue; }
       if (rec.error) { errors[w.id][c.id].push(rec.error); cells.push(`${c.id} FAILED`); continue; }
       if (rec.count !== w.expectCount) {
-        errors[w.id][c.id].push(`ran ${rec.count} callbacks, expected ${w.expectCount}`);
+        errors[w.id][c.id].push(`ran ${rec.count}, expected ${w.expectCount}`);
         cells.push(`${c.id} WRONG COUNT`); continue;
       }
       rec.round = r;
@@ -135,15 +223,22 @@ for (let r = 0; r < runs; r++) {
       cells.push(`${c.id} ${rec.wallMs.toFixed(0)} ms`);
     }
     console.log(`  · round ${r + 1}/${runs} ${w.short.padEnd(12)} ${cells.join('  ')}`);
+    for (const c of order) {
+      if (skipped[w.id][c.id] && r === childSecs[w.id][c.id].length - 1) console.log(`      ${c.id} skipped: ${skipped[w.id][c.id]}`);
+    }
   }
-  // Stay within the budget: after each round, stop if another (as slow as the slowest so far)
-  // would overrun it. The first round always runs in full.
-  const roundS = (Date.now() - tRound) / 1000;
-  slowestRoundS = Math.max(slowestRoundS, roundS);
-  const leftS = opts.budget - (Date.now() - tStart) / 1000;
-  if (r + 1 < runs && slowestRoundS > leftS) {
-    console.log(`  · a round takes up to ${slowestRoundS.toFixed(1)} s and ${Math.max(0, leftS).toFixed(0)} s of --budget=${opts.budget} are left: stopping after ${r + 1} rounds`);
-    runs = r + 1;
+  // Stay within the budget: after each round, stop if the next one (each of its cells as slow
+  // as that cell's slowest run so far) would overrun it. The first round always runs in full.
+  if (r + 1 < runs) {
+    let nextS = 0;
+    for (const w of WORKLOADS) {
+      for (const c of contendersOf(w)) if (willRun(w, c, r + 1)) nextS += Math.max(0, ...childSecs[w.id][c.id]);
+    }
+    const leftS = opts.budget - (Date.now() - tStart) / 1000;
+    if (nextS > leftS) {
+      console.log(`  · the next round would take ~${nextS.toFixed(1)} s and ${Math.max(0, leftS).toFixed(0)} s of --budget=${opts.budget} are left: stopping after ${r + 1} rounds`);
+      runs = r + 1;
+    }
   }
 }
 const totalS = (Date.now() - tStart) / 1000;
@@ -176,12 +271,17 @@ function stats(w, c) {
 }
 
 const S = {};
-for (const w of WORKLOADS) { S[w.id] = {}; for (const c of active) S[w.id][c.id] = stats(w, c); }
+for (const w of WORKLOADS) { S[w.id] = {}; for (const c of contendersOf(w)) S[w.id][c.id] = stats(w, c); }
 // speedup of the Wasm core over contender c: c's median wall time / Wasm core's (>1: Wasm faster)
 const speedup = (w, c, key = 'wall') => {
   const a = S[w.id].wasm, o = S[w.id][c];
   return a && o ? o[key] / a[key] : null;
 };
+const labelOf = (w, c, md = false) => {
+  if (c.id === 'node' && w.nodeApi) return md ? `Node \`${w.nodeApi}\`` : `Node ${w.nodeApi}`;
+  return c.label;
+};
+const whyMissing = (w, c) => (skipped[w.id][c.id] ? `SKIPPED: ${skipped[w.id][c.id]}` : `FAILED: ${errors[w.id][c.id][0] ?? 'no runs'}`);
 
 let cpuModel = os.cpus()[0]?.model?.trim() ?? 'unknown CPU';
 let pyVersion = 'python3 ?';
@@ -189,8 +289,9 @@ try { pyVersion = execFileSync(PY, ['--version'], { encoding: 'utf8' }).trim(); 
 let gitRev = '';
 try { gitRev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
 const distWhen = haveDist ? statSync(distEntry).mtime.toISOString().replace(/\.\d+Z$/, 'Z') : 'missing';
-const env = `Node ${process.version}, ${pyVersion} (stdlib asyncio, no uvloop), ${cpuModel} × ${os.cpus().length}, ` +
-  `${os.platform()} ${os.release()}; git ${gitRev || '?'}, dist built ${distWhen}`;
+const npmContenders = active.filter((c) => c.version).map((c) => c.label);
+const env = `Node ${process.version}, ${pyVersion} (stdlib asyncio, no uvloop)${npmContenders.length ? `, ${npmContenders.join(', ')}` : ''}, ` +
+  `${cpuModel} × ${os.cpus().length}, ${os.platform()} ${os.release()}; git ${gitRev || '?'}, ${process.env.WASYNCIO_ENTRY ? `WASYNCIO_ENTRY=${process.env.WASYNCIO_ENTRY}` : 'dist'} built ${distWhen}`;
 // Contention check: CPython is single-threaded, so its CPU time ≈ wall time on an idle machine.
 // If it got much less CPU than wall time, a neighbour was taking the cores.
 const busyNote = [];
@@ -216,44 +317,62 @@ console.log(NOISE);
 for (const l of busyNote) console.log(l);
 
 const targets = [];
+const verdict = (t) => (t.value == null ? 'n/a' : t.value >= t.need ? 'PASS' : 'MISS');
 for (const w of WORKLOADS) {
+  const cs = contendersOf(w);
+  const wTargets = [];
   console.log('');
   console.log(w.title);
-  console.log(`  ${'contender'.padEnd(30)} ${'wall ms median [min–max]'.padEnd(26)} ${'ops/s'.padStart(10)} ${'peak RSS'.padStart(10)} ${'Δ RSS'.padStart(10)} ${'CPU ms'.padStart(8)}`);
-  for (const c of active) {
+  console.log(`  ${'contender'.padEnd(30)} ${'wall ms median [min–max]'.padEnd(26)} ${'runs'.padStart(4)} ${(w.opsUnit ?? 'ops/s').padStart(11)} ${'peak RSS'.padStart(10)} ${'Δ RSS'.padStart(10)} ${'CPU ms'.padStart(8)}`);
+  for (const c of cs) {
     const s = S[w.id][c.id];
-    const label = c.id === 'node' ? `Node ${w.nodeApi}` : c.label;
+    const label = labelOf(w, c);
     if (!s) {
-      console.log(`  ${label.padEnd(30)} FAILED: ${errors[w.id][c.id][0] ?? 'no runs'}`);
+      console.log(`  ${label.padEnd(30)} ${whyMissing(w, c)}`);
       continue;
     }
     const wallS = `${s.wall.toFixed(0)} [${s.min.toFixed(0)}–${s.max.toFixed(0)}]`;
-    console.log(`  ${label.padEnd(30)} ${wallS.padEnd(26)} ${fmtOps(s.ops).padStart(10)} ${fmtMiB(s.rss).padStart(10)} ${fmtMiB(s.drss).padStart(10)} ${s.cpu.toFixed(0).padStart(8)}` +
+    console.log(`  ${label.padEnd(30)} ${wallS.padEnd(26)} ${String(s.n).padStart(4)} ${fmtOps(s.ops).padStart(11)} ${fmtMiB(s.rss).padStart(10)} ${fmtMiB(s.drss).padStart(10)} ${s.cpu.toFixed(0).padStart(8)}` +
       (errors[w.id][c.id].length ? `  (${errors[w.id][c.id].length} failed run(s): ${errors[w.id][c.id][0]})` : ''));
   }
+  if (w.api) console.log(`  APIs: ${cs.filter((c) => w.api[c.id]).map((c) => `${c.id === 'node' ? 'Node' : c.label.split(' ')[0]}: ${w.api[c.id]}`).join(' · ')}`);
   if (w.id === 'w2') {
-    const hs = new Set(active.flatMap((c) => [...(S[w.id][c.id]?.hashes ?? [])]));
+    const hs = new Set(cs.flatMap((c) => [...(S[w.id][c.id]?.hashes ?? [])]));
     console.log(`  schedule hash ${[...hs].join(', ')}${hs.size === 1 ? ' (identical in every contender)' : '  !! contenders ran DIFFERENT schedules'}`);
     console.log('  wall time includes scheduling + cancelling; the last kept deadline is ~50 ms, a real-time floor for everyone');
   }
+  const others = cs.filter((c) => c.id !== 'wasm');
   if (S[w.id].wasm) {
-    console.log(`  Wasm core speedup (wall; >1 = Wasm core faster): ${fmtX(speedup(w, 'asyncio'))} vs asyncio · ${fmtX(speedup(w, 'node'))} vs Node · ${fmtX(speedup(w, 'js'))} vs pure-TS core`);
-    console.log(`  Wasm core speedup (CPU time):                    ${fmtX(speedup(w, 'asyncio', 'cpu'))} vs asyncio · ${fmtX(speedup(w, 'node', 'cpu'))} vs Node · ${fmtX(speedup(w, 'js', 'cpu'))} vs pure-TS core`);
+    console.log(`  Wasm core speedup (wall; >1 = Wasm core faster): ${others.map((c) => `${fmtX(speedup(w, c.id))} vs ${c.id === 'js' ? 'pure-TS core' : c.id}`).join(' · ')}`);
+    console.log(`  Wasm core speedup (CPU time):                    ${others.map((c) => `${fmtX(speedup(w, c.id, 'cpu'))} vs ${c.id === 'js' ? 'pure-TS core' : c.id}`).join(' · ')}`);
   }
-  const t = { name: `${w.short}: Wasm core ≥ ${w.target}× asyncio`, value: speedup(w, 'asyncio'), cpu: speedup(w, 'asyncio', 'cpu'), need: w.target };
-  targets.push(t);
+  for (const tg of w.targets) {
+    if (!cs.some((c) => c.id === tg.vs)) continue;
+    const vsLabel = CONTENDERS.find((c) => c.id === tg.vs).label.replace('CPython ', '');
+    wTargets.push({ name: `${w.short}: Wasm core ≥ ${tg.need}× ${vsLabel}`, value: speedup(w, tg.vs), cpu: speedup(w, tg.vs, 'cpu'), need: tg.need });
+  }
   if (w.wasmVsJs) {
     // paired by round (the two ran back to back in the same round): how often was Wasm faster?
     const js = new Map(results[w.id].js?.map((r) => [r.round, r.wallMs]) ?? []);
     const pairs = (results[w.id].wasm ?? []).filter((r) => js.has(r.round));
     const wins = pairs.filter((r) => r.wallMs < js.get(r.round)).length;
-    targets.push({ name: `${w.short}: Wasm core ≥ pure-TS core`, value: speedup(w, 'js'), cpu: speedup(w, 'js', 'cpu'), need: 1,
+    wTargets.push({ name: `${w.short}: Wasm core ≥ pure-TS core`, value: speedup(w, 'js'), cpu: speedup(w, 'js', 'cpu'), need: 1,
       note: pairs.length ? `Wasm faster in ${wins} of ${pairs.length} rounds` : '' });
   }
-  for (const tt of targets.slice(-1 - (w.wasmVsJs ? 1 : 0))) {
-    tt.verdict = tt.value == null ? 'n/a' : tt.value >= tt.need ? 'PASS' : 'MISS';
-    console.log(`  target ${tt.name.padEnd(40)} measured ${fmtX(tt.value).padEnd(7)} ${tt.verdict}  (CPU-time ratio ${fmtX(tt.cpu)})${tt.note ? ` — ${tt.note}` : ''}`);
+  if (w.rssTarget && cs.some((c) => c.id === w.rssTarget)) {
+    // peak RSS: the other's ÷ the Wasm core's, so ≥ 1× means "no more than the other"
+    const a = S[w.id].wasm, o = S[w.id][w.rssTarget];
+    const vsLabel = CONTENDERS.find((c) => c.id === w.rssTarget).label.replace('CPython ', '');
+    wTargets.push({ name: `${w.short}: Wasm peak RSS ≤ ${vsLabel}'s`, value: a && o ? o.rss / a.rss : null, need: 1, rss: true,
+      note: a && o ? `${fmtMiB(a.rss)} vs ${fmtMiB(o.rss)}${S[w.id].js ? `; pure-TS core ${fmtMiB(S[w.id].js.rss)}` : ''}` : '' });
   }
+  for (const tt of wTargets) {
+    tt.verdict = verdict(tt);
+    if (tt.value == null && !S[w.id].wasm) tt.note = whyMissing(w, CONTENDERS.find((c) => c.id === 'wasm'));
+    const extra = tt.rss ? `(their RSS ÷ Wasm's) — ${tt.note}` : `(CPU-time ratio ${fmtX(tt.cpu)})${tt.note ? ` — ${tt.note}` : ''}`;
+    console.log(`  target ${tt.name.padEnd(40)} measured ${fmtX(tt.value).padEnd(7)} ${tt.verdict}  ${extra}`);
+  }
+  targets.push(...wTargets);
 }
 
 // ---- Markdown -----------------------------------------------------------------------------
@@ -261,30 +380,49 @@ for (const w of WORKLOADS) {
 const md = [];
 md.push(`### Benchmarks (\`npm run bench\`)`);
 md.push('');
-md.push(`${env}. Median of ${runs} run${runs === 1 ? '' : 's'} per cell, ${totalS.toFixed(0)} s in all.`);
+md.push(`${env}. Median of up to ${runs} run${runs === 1 ? '' : 's'} per cell (the "runs" column), ${totalS.toFixed(0)} s in all.`);
 md.push('');
 md.push(`> ${NOISE} "Wasm speedup" is this row's median wall time ÷ the Wasm core's: above 1× the Wasm core is faster.`);
 for (const l of busyNote) md.push(`> ${l}`);
 md.push('');
-md.push('| workload | contender | wall ms (median) | ops/s | peak RSS | CPU ms | Wasm speedup (wall) | (CPU) |');
-md.push('|---|---|--:|--:|--:|--:|--:|--:|');
+md.push('| workload | contender | wall ms (median) | runs | ops/s | peak RSS | CPU ms | Wasm speedup (wall) | (CPU) |');
+md.push('|---|---|--:|--:|--:|--:|--:|--:|--:|');
 for (const w of WORKLOADS) {
-  for (const c of active) {
+  for (const c of contendersOf(w)) {
     const s = S[w.id][c.id];
-    const label = c.id === 'node' ? `Node \`${w.nodeApi}\`` : c.label;
-    if (!s) { md.push(`| ${w.short} | ${label} | failed | | | | | |`); continue; }
-    md.push(`| ${w.short} | ${label} | ${s.wall.toFixed(0)} | ${fmtOps(s.ops)} | ${fmtMiB(s.rss)} | ${s.cpu.toFixed(0)} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id))} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id, 'cpu'))} |`);
+    const label = labelOf(w, c, true) + (w.api?.[c.id] ? ` (${w.api[c.id]})` : '');
+    if (!s) { md.push(`| ${w.short} | ${label} | ${skipped[w.id][c.id] ? `skipped: ${skipped[w.id][c.id]}` : 'failed'} | | | | | | |`); continue; }
+    md.push(`| ${w.short} | ${label} | ${s.wall.toFixed(0)} | ${s.n} | ${fmtOps(s.ops)} | ${fmtMiB(s.rss)} | ${s.cpu.toFixed(0)} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id))} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id, 'cpu'))} |`);
   }
 }
 md.push('');
-md.push('| target | measured (wall) | result | CPU-time ratio |');
+md.push('| target | measured | result | CPU-time ratio |');
 md.push('|---|--:|---|--:|');
-for (const t of targets) md.push(`| ${t.name} | ${fmtX(t.value)} | ${t.verdict}${t.note ? ` (${t.note})` : ''} | ${fmtX(t.cpu)} |`);
+for (const t of targets) md.push(`| ${t.name} | ${fmtX(t.value)}${t.rss ? ' (RSS)' : ''} | ${t.verdict}${t.note ? ` (${t.note})` : ''} | ${t.rss ? '' : fmtX(t.cpu)} |`);
 md.push('');
-md.push(`W1: ${fmtInt(opts.n1)} callbacks; ops/s = callbacks ÷ wall time. W2: ${fmtInt(opts.n2)} timers with delays in [0, 50) ms from a seeded generator (seed ${opts.seed}), ` +
-  `half of them (chosen by the same generator) cancelled right after scheduling; wall time runs from the first schedule call to the last firing, ` +
-  `so the ~50 ms real-time floor is included; ops/s = timers scheduled ÷ wall time. Node's \`setTimeout\` works in whole milliseconds.`);
-const mdText = md.join('\n') + '\n';
+const notes = [];
+if (WORKLOADS.some((w) => w.id.startsWith('w1'))) notes.push(`W1: ${fmtInt(opts.n1)} callbacks; ops/s = callbacks ÷ wall time.`);
+if (WORKLOADS.some((w) => w.id === 'w2')) {
+  notes.push(`W2: ${fmtInt(opts.n2)} timers with delays in [0, 50) ms from a seeded generator (seed ${opts.seed}), ` +
+    `half of them (chosen by the same generator) cancelled right after scheduling; wall time runs from the first schedule call to the last firing, ` +
+    `so the ~50 ms real-time floor is included; ops/s = timers scheduled ÷ wall time. Node's \`setTimeout\` works in whole milliseconds.`);
+}
+if (WORKLOADS.some((w) => w.id === 'w3')) {
+  notes.push(`W3: ${fmtInt(opts.n3)} tasks each doing sleep(0) ten times, all gathered by the main task; wall time from just before ` +
+    `\`run()\`/\`asyncio.run()\`/\`Effect.runPromise\` to the end of the gather (the runner's shutdown is not counted); ops/s = sleep(0)s ÷ wall time; ` +
+    `peak RSS is the process's peak, reached with ${fmtInt(opts.n3)} tasks alive. Effect: \`Effect.forEach(ids, () => worker, { concurrency: "unbounded", discard: true })\` ` +
+    `with \`yield* Effect.yieldNow\` as the sleep(0); effection: \`all([...])\` (one spawned child per operation) with \`yield* sleep(0)\`, which effection ` +
+    `implements as \`setTimeout(resolve, 0)\` (it has no yield-to-the-loop primitive; its reducer is synchronous); Node: \`await null\` in async functions, \`Promise.all\`.`);
+}
+if (WORKLOADS.some((w) => w.id === 'w4')) {
+  notes.push(`W4: ping-pong — A puts i on q1 and gets the echo from q2, B gets from q1 and puts it back on q2 — ${fmtInt(opts.n4)} round trips, ` +
+    `${fmtInt(2 * opts.n4)} messages; ops/s = messages ÷ wall time. Queues: asyncio.Queue(1); wasyncio \`new Queue(1)\`; Effect \`Queue.bounded(1)\` with ` +
+    `\`Queue.offer\`/\`Queue.take\` in two fibers (\`Effect.all\`, concurrency unbounded); Node: a minimal promise-based capacity-1 queue in bench/node_w4.mjs; ` +
+    `effection has no bounded queue, so \`createQueue()\` (unbounded, synchronous \`add\`) — in this ping-pong no queue ever holds more than one item ` +
+    `(checked), and with capacity 1 no put ever waits for room in any contender either.`);
+}
+for (const n of notes) { md.push(n); md.push(''); }
+const mdText = md.join('\n');
 
 console.log('');
 console.log('== Markdown (also written to ' + (opts.out ? path.relative(root, opts.out) : 'nowhere') + ') ==');
@@ -292,5 +430,5 @@ console.log('');
 console.log(mdText);
 if (opts.out) writeFileSync(opts.out, mdText);
 
-const anyError = WORKLOADS.some((w) => active.some((c) => !S[w.id][c.id]));
+const anyError = WORKLOADS.some((w) => contendersOf(w).some((c) => !S[w.id][c.id] && !skipped[w.id][c.id]));
 process.exitCode = anyError ? 1 : 0;
