@@ -109,8 +109,12 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
   private _waiters: Waiter[] | null = null;
   private _unretrievedRecord: Unretrieved | null = null;
 
-  constructor(options: { loop?: EventLoop } = {}) {
-    this._loop = options.loop ?? _getRunningLoop() ?? getEventLoop();
+  /**
+   * A future bound to `options.loop`, else the running loop, else `getEventLoop()`.
+   * (`loop`, the second parameter, is the library's allocation-free way to say the same.)
+   */
+  constructor(options?: { loop?: EventLoop }, loop?: EventLoop) {
+    this._loop = loop ?? options?.loop ?? _getRunningLoop() ?? getEventLoop();
   }
 
   [Symbol.iterator](): Iterator<unknown, T, unknown> {

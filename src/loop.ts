@@ -23,6 +23,7 @@ import { createWasmCore } from "./core/wasm.js";
 import { _reportUnawaited } from "./debug.js";
 import { Future, _reportUnretrieved } from "./futures.js";
 import { Task, ensureFuture, type Coro } from "./tasks.js";
+import { TaskList } from "./task-list.js";
 
 /** Real seconds of back-to-back work before yielding to the host while host I/O is open. */
 const HOST_SLICE_S = 0.005;
@@ -207,7 +208,8 @@ function stopWhenDone(fut: Future<unknown>): void {
 export class EventLoop {
   /** @internal */ readonly _core: SchedulerCore;
   /** @internal */ _currentTask: Task<unknown> | null = null;
-  /** @internal */ readonly _tasks = new Set<Task<unknown>>();
+  /** @internal The loop's pending tasks (see task-list.ts). */
+  readonly _tasks = new TaskList();
   /** @internal Futures whose exception nobody retrieved yet (see futures.ts). */
   readonly _unretrieved = new Set<{ ref: WeakRef<Future<unknown>>; exception: unknown; message: string }>();
   /** @internal Debug mode: operation coroutines created but not yet driven (see debug.ts). */
@@ -750,7 +752,7 @@ export class EventLoop {
    * const fut = loop.createFuture<number>(); loop.callLater(1, () => fut.setResult(42));
    */
   createFuture<T = unknown>(): Future<T> {
-    return new Future<T>({ loop: this });
+    return new Future<T>(undefined, this);
   }
 
   /**

@@ -17,6 +17,9 @@ export type Coro<T = unknown> = Generator<unknown, T, unknown>;
 
 let nextTaskNumber = 1;
 
+/** `_stepExc` when the next step resumes the coroutine normally (any value can be thrown). */
+const NO_EXCEPTION: unique symbol = Symbol("no exception");
+
 /** True for generator objects (and other objects with next/throw/return): coroutines. */
 export function isCoroutine(value: unknown): value is Coro<unknown> {
   return (
@@ -41,25 +44,27 @@ function taskStep(task: Task<unknown>): void {
  * task.cancel("shutting down");
  */
 export class Task<T = unknown> extends Future<T> {
-  /** @internal */ readonly _isTask = true;
+  /** @internal True on the prototype (set below): no per-task field. */
+  declare readonly _isTask: true;
+  /** @internal Links of the loop's TaskList. */
+  _prevTask: Task<unknown> | null = null;
+  /** @internal */ _nextTask: Task<unknown> | null = null;
+  /** @internal */ _inTaskList = false;
   private _coro: Coro<T>;
-  private _name: string | null; // null: "Task-N", formatted on first use
-  private readonly _number: number;
+  private _name: string | number; // a number N: "Task-N", formatted on first getName()
   /** @internal The future this task is parked on. */
   _futWaiter: Future<unknown> | null = null;
   private _mustCancel = false;
   private _numCancelsRequested = 0;
-  private _stepExc: unknown = undefined;
-  private _hasStepExc = false;
+  private _stepExc: unknown = NO_EXCEPTION; // what the next step throws into the coroutine
 
   constructor(coro: Coro<T>, options: { loop?: EventLoop; name?: string | null; eagerStart?: boolean } = {}) {
     if (!isCoroutine(coro)) {
       throw new TypeError(`a coroutine was expected, got ${describe(coro)} (call the generator function: task(fn()) not task(fn))`);
     }
-    super({ loop: options.loop });
+    super(undefined, options.loop);
     this._coro = coro;
-    this._number = nextTaskNumber++;
-    this._name = options.name != null ? String(options.name) : null;
+    this._name = options.name != null ? String(options.name) : nextTaskNumber++;
     const loop = this._loop;
     if (options.eagerStart && loop.isRunning()) {
       // 3.12 eager start: run the first step now, in the caller's turn; the task is among
@@ -74,7 +79,8 @@ export class Task<T = unknown> extends Future<T> {
 
   /** The task's name (`Task-N` unless given). */
   getName(): string {
-    return (this._name ??= `Task-${this._number}`);
+    const name = this._name;
+    return typeof name === "string" ? name : (this._name = `Task-${name}`);
   }
 
   /** Rename the task. */
@@ -157,7 +163,6 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal Throw `exc` into the coroutine at the next step. */
   private _stepWith(exc: unknown): void {
     this._stepExc = exc;
-    this._hasStepExc = true;
     this._loop._soon(taskStep, this);
   }
 
@@ -166,13 +171,10 @@ export class Task<T = unknown> extends Future<T> {
     if (this._state !== FutureState.Pending) {
       throw new InvalidStateError(`_step(): already done: ${this}`);
     }
-    let hasExc = this._hasStepExc;
     let exc = this._stepExc;
-    this._hasStepExc = false;
-    this._stepExc = undefined;
+    this._stepExc = NO_EXCEPTION;
     if (this._mustCancel) {
       exc = new CancelledError(this._cancelMessage);
-      hasExc = true;
       this._mustCancel = false;
     }
     this._futWaiter = null;
@@ -181,7 +183,7 @@ export class Task<T = unknown> extends Future<T> {
     loop._currentTask = this;
     let result: IteratorResult<unknown, T>;
     try {
-      result = hasExc ? this._coro.throw(exc) : this._coro.next();
+      result = exc === NO_EXCEPTION ? this._coro.next() : this._coro.throw(exc);
     } catch (error) {
       loop._currentTask = previous;
       if (error instanceof CancelledError) {
@@ -237,6 +239,8 @@ export class Task<T = unknown> extends Future<T> {
     return `${base} name='${this.getName()}'${waiting}>`;
   }
 }
+
+(Task.prototype as { _isTask: boolean })._isTask = true;
 
 /**
  * Wrap a coroutine in a Task on the running loop (through its task factory).
@@ -306,6 +310,7 @@ function setTrue(fut: Future<unknown>): void {
 }
 
 const YIELD_TO_LOOP: IteratorResult<unknown, never> = Object.freeze({ value: undefined, done: false });
+const DONE_NULL: IteratorResult<unknown, null> = Object.freeze({ value: null, done: true });
 
 /**
  * `sleep(0)`: one bare `yield` (the task gives the loop one iteration, as asyncio's sleep(0)),
@@ -323,7 +328,7 @@ class YieldOnce<T> implements Coro<T> {
     }
     if (this.state === 2) return { value: undefined as T, done: true }; // like a finished generator
     this.state = 2;
-    return { value: this.result, done: true };
+    return this.result === null ? (DONE_NULL as IteratorResult<unknown, T>) : { value: this.result, done: true };
   }
 
   throw(exc: unknown): IteratorResult<unknown, T> {
@@ -347,7 +352,7 @@ class YieldOnce<T> implements Coro<T> {
 
 function* sleepFor<T>(delay: number, result: T): Coro<T> {
   const loop = getRunningLoop();
-  const fut = new Future<unknown>({ loop });
+  const fut = new Future<unknown>(undefined, loop);
   const id = loop._at(loop.time() + delay, setTrue, fut);
   try {
     yield* fut;
@@ -373,5 +378,6 @@ export function sleep<T>(delay: number, result?: T): Coro<T | null> {
   }
   if (delay !== delay) throw new ValueError("sleep(delay): delay must be a number of seconds, got NaN");
   const value = result === undefined ? null : result;
-  return trackCoroutine(delay <= 0 ? new YieldOnce<T | null>(value) : sleepFor<T | null>(delay, value), "sleep");
+  if (delay > 0) return trackCoroutine(sleepFor<T | null>(delay, value), "sleep");
+  return trackCoroutine(new YieldOnce<T | null>(value), "sleep");
 }
