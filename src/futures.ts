@@ -12,7 +12,15 @@ import type { EventLoop } from "./loop.js";
 export const enum FutureState {
   Pending,
   Cancelled,
-  Finished,
+  Finished, // with a result
+  Failed, // with an exception (in _result)
+}
+
+/** Fields few futures ever need, kept out of the object so every future stays small. */
+interface FutureRare {
+  cancelMessage: string | null;
+  cancelledExc: CancelledError | null;
+  unretrieved: Unretrieved | null;
 }
 
 /** Something that can follow `yield*` and produce a T. */
@@ -95,19 +103,15 @@ export function _reportUnretrieved(loop: EventLoop): void {
  */
 export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
   /** @internal */ _state: FutureState = FutureState.Pending;
-  /** @internal */ _result: T | undefined = undefined;
-  /** @internal */ _exception: unknown = undefined;
-  /** @internal */ _hasException = false;
+  /** @internal The result, or the exception when _state is Failed. */
+  _result: unknown = undefined;
   /** @internal */ _loop: EventLoop;
-  /** @internal */ _cancelMessage: string | null = null;
-  /** @internal */ _cancelledExc: CancelledError | null = null;
   /** @internal asyncio's `_asyncio_future_blocking`: set by `yield*`, checked by the task. */
   _blocking = false;
   /** @internal */ _logTraceback = false;
-  // done-callbacks: the first in a field (the common case: one waiting task), the rest in a list
-  private _waiter0: Waiter | null = null;
-  private _waiters: Waiter[] | null = null;
-  private _unretrievedRecord: Unretrieved | null = null;
+  // done-callbacks: one waiter in the field itself (the common case: one waiting task), or a list
+  private _waiters: Waiter | Waiter[] | null = null;
+  private _rare: FutureRare | null = null;
 
   /**
    * A future bound to `options.loop`, else the running loop, else `getEventLoop()`.
@@ -119,6 +123,26 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
 
   [Symbol.iterator](): Iterator<unknown, T, unknown> {
     return new FutureIterator(this);
+  }
+
+  private _rareFields(): FutureRare {
+    return (this._rare ??= { cancelMessage: null, cancelledExc: null, unretrieved: null });
+  }
+
+  /** @internal The message `cancel(msg)` was given. */
+  get _cancelMessage(): string | null {
+    return this._rare === null ? null : this._rare.cancelMessage;
+  }
+  set _cancelMessage(msg: string | null) {
+    if (msg !== null || this._rare !== null) this._rareFields().cancelMessage = msg;
+  }
+
+  /** @internal The CancelledError every awaiter of this cancelled future receives. */
+  get _cancelledExc(): CancelledError | null {
+    return this._rare === null ? null : this._rare.cancelledExc;
+  }
+  set _cancelledExc(exc: CancelledError | null) {
+    if (exc !== null || this._rare !== null) this._rareFields().cancelledExc = exc;
   }
 
   /** The loop this future is bound to. */
@@ -144,7 +168,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
     if (this._state === FutureState.Cancelled) throw this._makeCancelledError();
     if (this._state === FutureState.Pending) throw new InvalidStateError("Result is not ready.");
     if (this._logTraceback) this._retrieved();
-    if (this._hasException) throw this._exception;
+    if (this._state === FutureState.Failed) throw this._result;
     return this._result as T;
   }
 
@@ -153,7 +177,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
     if (this._state === FutureState.Cancelled) throw this._makeCancelledError();
     if (this._state === FutureState.Pending) throw new InvalidStateError("Exception is not set.");
     if (this._logTraceback) this._retrieved();
-    return this._hasException ? this._exception : null;
+    return this._state === FutureState.Failed ? this._result : null;
   }
 
   /**
@@ -180,9 +204,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
     if (exception === null || exception === undefined) {
       throw new TypeError(`setException(exception): exception must be an error, got ${describe(exception)}`);
     }
-    this._exception = exception;
-    this._hasException = true;
-    this._state = FutureState.Finished;
+    this._result = exception;
+    this._state = FutureState.Failed;
     this._trackUnretrieved();
     this._scheduleCallbacks();
   }
@@ -219,49 +242,49 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
 
   /** Remove every registration of `fn`; returns how many were removed. */
   removeDoneCallback(fn: (fut: this) => unknown): number {
-    let removed = 0;
-    if (this._waiter0 === fn) {
-      this._waiter0 = null;
-      removed++;
+    const waiters = this._waiters;
+    if (waiters === null) return 0;
+    if (!Array.isArray(waiters)) {
+      if (waiters !== fn) return 0;
+      this._waiters = null;
+      return 1;
     }
-    const rest = this._waiters;
-    if (rest !== null) {
-      const kept = rest.filter((w) => w !== fn);
-      removed += rest.length - kept.length;
-      this._waiters = kept.length > 0 ? kept : null;
-    }
-    return removed;
+    const kept = waiters.filter((w) => w !== fn);
+    this._waiters = kept.length === 0 ? null : kept;
+    return waiters.length - kept.length;
   }
 
   /** @internal Park a task (or register a callback) without allocating a closure. */
   _addWaiter(waiter: Waiter): void {
-    if (this._waiter0 === null && this._waiters === null) this._waiter0 = waiter;
-    else (this._waiters ??= []).push(waiter);
+    const waiters = this._waiters;
+    if (waiters === null) this._waiters = waiter;
+    else if (Array.isArray(waiters)) waiters.push(waiter);
+    else this._waiters = [waiters, waiter];
   }
 
   /** @internal Unpark a task (TaskGroup/wait-style callers); returns whether it was parked. */
   _removeWaiter(waiter: Waiter): boolean {
-    if (this._waiter0 === waiter) {
-      this._waiter0 = null;
+    const waiters = this._waiters;
+    if (waiters === null) return false;
+    if (!Array.isArray(waiters)) {
+      if (waiters !== waiter) return false;
+      this._waiters = null;
       return true;
     }
-    const rest = this._waiters;
-    if (rest === null) return false;
-    const i = rest.indexOf(waiter);
+    const i = waiters.indexOf(waiter);
     if (i < 0) return false;
-    rest.splice(i, 1);
+    waiters.splice(i, 1);
+    if (waiters.length === 0) this._waiters = null;
     return true;
   }
 
   /** @internal Schedule the done-callbacks in registration order (asyncio's call_soon each). */
   _scheduleCallbacks(): void {
-    const loop = this._loop;
-    const first = this._waiter0;
-    const rest = this._waiters;
-    this._waiter0 = null;
+    const waiters = this._waiters;
+    if (waiters === null) return;
     this._waiters = null;
-    if (first !== null) scheduleWaiter(loop, first, this);
-    if (rest !== null) for (let i = 0; i < rest.length; i++) scheduleWaiter(loop, rest[i], this);
+    if (!Array.isArray(waiters)) scheduleWaiter(this._loop, waiters, this);
+    else for (let i = 0; i < waiters.length; i++) scheduleWaiter(this._loop, waiters[i], this);
   }
 
   /** @internal */
@@ -272,9 +295,9 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
   /** @internal The exception was looked at: no "never retrieved" report. */
   _retrieved(): void {
     this._logTraceback = false;
-    const record = this._unretrievedRecord;
+    const record = this._rare === null ? null : this._rare.unretrieved;
     if (record !== null) {
-      this._unretrievedRecord = null;
+      this._rare!.unretrieved = null;
       this._loop._unretrieved.delete(record);
       lost?.unregister(record);
     }
@@ -287,10 +310,10 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
     const record: Unretrieved = {
       ref: new WeakRef(this as Future<unknown>),
       loop: this._loop,
-      exception: this._exception,
+      exception: this._result,
       message: isTask ? `Task exception was never retrieved: ${this}` : `Future exception was never retrieved`,
     };
-    this._unretrievedRecord = record;
+    this._rareFields().unretrieved = record;
     this._loop._unretrieved.add(record);
     lost?.register(this, record, record);
   }
@@ -321,7 +344,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
     const kind = this.constructor.name;
     if (this._state === FutureState.Pending) return `<${kind} pending>`;
     if (this._state === FutureState.Cancelled) return `<${kind} cancelled>`;
-    if (this._hasException) return `<${kind} finished exception=${describe(this._exception)}>`;
+    if (this._state === FutureState.Failed) return `<${kind} finished exception=${describe(this._result)}>`;
     return `<${kind} finished result=${describe(this._result)}>`;
   }
 }

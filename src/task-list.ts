@@ -14,9 +14,12 @@ export class TaskList implements Iterable<Task<unknown>> {
     return this.count;
   }
 
+  private has(task: Task<unknown>): boolean {
+    return task._prevTask !== null || this.head === task;
+  }
+
   add(task: Task<unknown>): void {
-    if (task._inTaskList) return;
-    task._inTaskList = true;
+    if (this.has(task)) return;
     task._prevTask = null;
     task._nextTask = this.head;
     if (this.head !== null) this.head._prevTask = task;
@@ -25,8 +28,7 @@ export class TaskList implements Iterable<Task<unknown>> {
   }
 
   delete(task: Task<unknown>): void {
-    if (!task._inTaskList) return;
-    task._inTaskList = false;
+    if (!this.has(task)) return;
     const prev = task._prevTask;
     const next = task._nextTask;
     if (prev !== null) prev._nextTask = next;
