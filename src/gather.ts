@@ -81,8 +81,8 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   }
 
   let loop: EventLoop | undefined;
-  const byArg = new Map<unknown, Future<unknown>>();
-  const children: Future<unknown>[] = [];
+  const seen = new Set<unknown>(); // one hash operation per argument (asyncio's arg_to_fut)
+  const children: Future<unknown>[] = new Array(args.length);
   const alreadyDone: Future<unknown>[] = [];
   let total = 0;
   let finished = 0;
@@ -120,17 +120,27 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
     }
   };
 
-  for (const aw of args) {
-    let fut = byArg.get(aw);
-    if (fut === undefined) {
-      fut = ensureFuture(aw as Coro<unknown> | Future<unknown>, { loop });
-      loop ??= fut.getLoop();
-      total++;
-      byArg.set(aw, fut);
-      if (fut.done()) alreadyDone.push(fut);
-      else fut.addDoneCallback(onChildDone);
+  for (let i = 0; i < args.length; i++) {
+    const aw = args[i];
+    const before = seen.size;
+    seen.add(aw);
+    if (seen.size === before) {
+      // the same awaitable again: it shares the future made for its first occurrence
+      children[i] = children[args.indexOf(aw)];
+      continue;
     }
-    children.push(fut);
+    let fut: Future<unknown>;
+    if (aw instanceof Future) {
+      fut = ensureFuture(aw, { loop });
+    } else {
+      loop ??= _getRunningLoop() ?? getEventLoop();
+      fut = loop.createTask(aw as Coro<unknown>);
+    }
+    loop ??= fut.getLoop();
+    total++;
+    children[i] = fut;
+    if (fut.done()) alreadyDone.push(fut);
+    else fut.addDoneCallback(onChildDone);
   }
   outer = new GatheringFuture<unknown[]>(children, loop!);
   for (const fut of alreadyDone) onChildDone(fut);

@@ -761,11 +761,12 @@ export class EventLoop {
    * @example
    * const task = loop.createTask(worker(), { name: "worker" });
    */
-  createTask<T>(coro: Coro<T>, options: { name?: string } = {}): Task<T> {
+  createTask<T>(coro: Coro<T>, options?: { name?: string }): Task<T> {
     if (this._closed) throw closedError();
-    if (this._taskFactory === null) return new Task<T>(coro, { loop: this, name: options.name });
-    const task = this._taskFactory(this, coro as Coro<unknown>, { name: options.name });
-    if (options.name !== undefined && task instanceof Task) task.setName(options.name);
+    const name = options?.name;
+    if (this._taskFactory === null) return new Task<T>(coro, { loop: this, name });
+    const task = this._taskFactory(this, coro as Coro<unknown>, { name });
+    if (name !== undefined && task instanceof Task) task.setName(name);
     return task as Task<T>;
   }
 
