@@ -3,14 +3,10 @@
 // about a second here; keep expect() out of such loops, each call costs ~0.2 ms). The tests in this file depend on each other's slot history and
 // run in order on a fresh core.
 import { statePtr, soon, at, cancel, isPending, tick, reset } from "../index";
+import { SPAN, liveCount, slotHigh, slotOf, st } from "./state";
 
-const SPAN: f64 = 4294967296.0; // 2^32
 const LIMIT: u32 = 1 << 21;
 
-function st(offset: usize): u32 { return load<u32>(statePtr() + offset); }
-function liveCount(): u32 { return st(16); }
-function slotHigh(): u32 { return st(20); }
-function slotOf(id: f64): u32 { return <u32>(<u64>id); }
 
 describe("generation limit", (): void => {
   it("cycles slot 0 through generations 0 .. 2^21-1 via soon/tick/tick, then retires it", (): void => {

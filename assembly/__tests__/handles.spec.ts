@@ -1,31 +1,9 @@
 // Handle table: id layout, slot reuse with generations, stale and malformed ids, growth.
 // Slot retirement at the generation limit is in generation.spec.ts (it needs a fresh slot 0).
 import { statePtr, soon, at, cancel, isPending, tick, reset } from "../index";
+import { SPAN, TWO53, batch, batchAt, batchLen, genOf, liveCount, nextDeadline, readyLen, slotHigh, slotOf, slotsOf, st, timerLen } from "./state";
 
-const SPAN: f64 = 4294967296.0; // 2^32
-const TWO53: f64 = 9007199254740992.0;
 
-function st(offset: usize): u32 { return load<u32>(statePtr() + offset); }
-function readyLen(): u32 { return st(0); }
-function timerLen(): u32 { return st(4); }
-function batchLen(): u32 { return st(8); }
-function batchAt(i: u32): u32 { return load<u32>(<usize>st(12) + (<usize>i << 2)); }
-function liveCount(): u32 { return st(16); }
-function slotHigh(): u32 { return st(20); }
-function nextDeadline(): f64 { return load<f64>(statePtr() + 32); }
-function slotOf(id: f64): u32 { return <u32>(<u64>id); }
-function genOf(id: f64): u32 { return <u32>(<u64>id >>> 32); }
-function batch(): u32[] {
-  const n = batchLen();
-  const out = new Array<u32>(n);
-  for (let i: u32 = 0; i < n; i++) out[i] = batchAt(i);
-  return out;
-}
-function slotsOf(ids: f64[]): u32[] {
-  const out = new Array<u32>(ids.length);
-  for (let i = 0; i < ids.length; i++) out[i] = slotOf(ids[i]);
-  return out;
-}
 
 describe("handle table", (): void => {
   beforeEach((): void => {

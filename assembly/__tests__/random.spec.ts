@@ -1,7 +1,7 @@
 // random(): uniform floats in [0, 1) with 53 random bits, reproducible per seed.
 import { random, seed } from "../index";
+import { TWO53 } from "./state";
 
-const TWO53: f64 = 9007199254740992.0;
 
 function sample(lo: u32, hi: u32, n: i32): f64[] {
   seed(lo, hi);

@@ -1,30 +1,8 @@
 // Ready ring: FIFO order, per-tick snapshot, growth with wraparound, cancellation.
 import { statePtr, soon, at, cancel, isPending, tick, reset } from "../index";
+import { SPAN, batch, batchAt, batchLen, liveCount, readyLen, schedule, slotOf, slotsOf, st } from "./state";
 
-const SPAN: f64 = 4294967296.0; // 2^32
 
-function st(offset: usize): u32 { return load<u32>(statePtr() + offset); }
-function readyLen(): u32 { return st(0); }
-function batchLen(): u32 { return st(8); }
-function batchAt(i: u32): u32 { return load<u32>(<usize>st(12) + (<usize>i << 2)); }
-function liveCount(): u32 { return st(16); }
-function slotOf(id: f64): u32 { return <u32>(<u64>id); }
-function batch(): u32[] {
-  const n = batchLen();
-  const out = new Array<u32>(n);
-  for (let i: u32 = 0; i < n; i++) out[i] = batchAt(i);
-  return out;
-}
-function slotsOf(ids: f64[]): u32[] {
-  const out = new Array<u32>(ids.length);
-  for (let i = 0; i < ids.length; i++) out[i] = slotOf(ids[i]);
-  return out;
-}
-function schedule(n: i32): f64[] {
-  const ids = new Array<f64>(n);
-  for (let i = 0; i < n; i++) ids[i] = soon();
-  return ids;
-}
 
 /** The test's own generator (xorshift32), independent of the core's. */
 let rngState: u32 = 1;

@@ -1,16 +1,7 @@
 // reset(): drops every handle and timer; every old id becomes stale, also once its slot is reused.
 import { statePtr, soon, at, cancel, isPending, tick, reset, setChecksum } from "../index";
+import { batchAt, batchLen, checksum, liveCount, nextDeadline, readyLen, slotHigh, slotOf, st, timerLen } from "./state";
 
-function st(offset: usize): u32 { return load<u32>(statePtr() + offset); }
-function readyLen(): u32 { return st(0); }
-function timerLen(): u32 { return st(4); }
-function batchLen(): u32 { return st(8); }
-function batchAt(i: u32): u32 { return load<u32>(<usize>st(12) + (<usize>i << 2)); }
-function liveCount(): u32 { return st(16); }
-function slotHigh(): u32 { return st(20); }
-function checksum(): u32 { return st(24); }
-function nextDeadline(): f64 { return load<f64>(statePtr() + 32); }
-function slotOf(id: f64): u32 { return <u32>(<u64>id); }
 
 /** Live ids of every kind: in the batch (one cancelled), ready (one cancelled), timers. */
 function populate(old: f64[]): void {

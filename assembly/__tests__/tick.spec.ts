@@ -3,35 +3,9 @@
 import {
   statePtr, soon, at, cancel, isPending, tick, release, reset, seed, setRandomSchedule, setChecksum,
 } from "../index";
+import { SPAN, batch, batchAt, batchLen, batchPtr, checksum, liveCount, readyLen, schedule, slotHigh, slotOf, slotsOf, st, timerLen } from "./state";
 
-const SPAN: f64 = 4294967296.0; // 2^32
 
-function st(offset: usize): u32 { return load<u32>(statePtr() + offset); }
-function readyLen(): u32 { return st(0); }
-function timerLen(): u32 { return st(4); }
-function batchLen(): u32 { return st(8); }
-function batchPtr(): usize { return <usize>st(12); }
-function batchAt(i: u32): u32 { return load<u32>(batchPtr() + (<usize>i << 2)); }
-function liveCount(): u32 { return st(16); }
-function slotHigh(): u32 { return st(20); }
-function checksum(): u32 { return st(24); }
-function slotOf(id: f64): u32 { return <u32>(<u64>id); }
-function batch(): u32[] {
-  const n = batchLen();
-  const out = new Array<u32>(n);
-  for (let i: u32 = 0; i < n; i++) out[i] = batchAt(i);
-  return out;
-}
-function slotsOf(ids: f64[]): u32[] {
-  const out = new Array<u32>(ids.length);
-  for (let i = 0; i < ids.length; i++) out[i] = slotOf(ids[i]);
-  return out;
-}
-function schedule(n: i32): f64[] {
-  const ids = new Array<f64>(n);
-  for (let i = 0; i < n; i++) ids[i] = soon();
-  return ids;
-}
 /** For each batch position, the index in `ids` of the handle there (-1 if none matches). */
 function positions(ids: f64[]): i32[] {
   const n = batchLen();

@@ -1,28 +1,9 @@
 // Timer heap: (when, seq) order, due when <= now, immediate cancellation, ±Infinity,
 // a random insert/cancel/tick sequence against a sorted-array model, and growth past 1M timers.
 import { statePtr, soon, at, cancel, isPending, tick, reset } from "../index";
+import { SPAN, batch, batchAt, batchLen, liveCount, nextDeadline, readyLen, slotOf, slotsOf, st, timerLen } from "./state";
 
-const SPAN: f64 = 4294967296.0; // 2^32
 
-function st(offset: usize): u32 { return load<u32>(statePtr() + offset); }
-function readyLen(): u32 { return st(0); }
-function timerLen(): u32 { return st(4); }
-function batchLen(): u32 { return st(8); }
-function batchAt(i: u32): u32 { return load<u32>(<usize>st(12) + (<usize>i << 2)); }
-function liveCount(): u32 { return st(16); }
-function nextDeadline(): f64 { return load<f64>(statePtr() + 32); }
-function slotOf(id: f64): u32 { return <u32>(<u64>id); }
-function batch(): u32[] {
-  const n = batchLen();
-  const out = new Array<u32>(n);
-  for (let i: u32 = 0; i < n; i++) out[i] = batchAt(i);
-  return out;
-}
-function slotsOf(ids: f64[]): u32[] {
-  const out = new Array<u32>(ids.length);
-  for (let i = 0; i < ids.length; i++) out[i] = slotOf(ids[i]);
-  return out;
-}
 
 /** The test's own generator (xorshift32), independent of the core's. */
 let rngState: u32 = 1;
