@@ -1,7 +1,9 @@
 // asyncio.shield, as in CPython 3.13's Lib/asyncio/tasks.py.
 
 import { describe } from "./errors.js";
+import { _getRunningLoop } from "./events.js";
 import { Future } from "./futures.js";
+import { futureAddToAwaitedBy, futureDiscardFromAwaitedBy } from "./graph.js";
 import { ensureFuture, isCoroutine, type Coro } from "./tasks.js";
 
 /**
@@ -25,6 +27,14 @@ export function shield<T>(aw: Coro<T> | Future<T>): Future<T> {
   const inner = ensureFuture(aw);
   if (inner.done()) return inner; // shortcut, as asyncio
   const outer = inner.getLoop().createFuture<T>();
+
+  // 3.14: the call graph shows the shielding task as awaiting the inner future (no task is
+  // parked on it directly), until the inner future is done
+  const parent = _getRunningLoop()?._currentTask ?? null;
+  if (parent !== null) {
+    futureAddToAwaitedBy(inner, parent);
+    inner.addDoneCallback(() => futureDiscardFromAwaitedBy(inner, parent));
+  }
 
   const onInnerDone = (f: Future<T>): void => {
     if (outer.cancelled()) {
