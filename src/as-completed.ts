@@ -88,8 +88,8 @@ function onTimeout(source: AsCompleted<unknown>): void {
  */
 export class AsCompleted<T> implements IterableIterator<Future<T>> {
   /** @internal */ readonly _loop: EventLoop;
-  private readonly _todo: Set<Future<T>>;
-  private _todoLeft: number;
+  private readonly _unfinished: Set<Future<T>>;
+  private _itemsLeft: number;
   /** completions not claimed yet, oldest first; `null` is a timeout */
   private _done: (Future<T> | null)[] = [];
   private _doneHead = 0;
@@ -101,16 +101,16 @@ export class AsCompleted<T> implements IterableIterator<Future<T>> {
   /** @internal Use `asCompleted()`. */
   constructor(futures: Set<Future<T>>, loop: EventLoop, private readonly _timeout: number | null) {
     this._loop = loop;
-    this._todo = futures;
-    this._todoLeft = futures.size;
+    this._unfinished = futures;
+    this._itemsLeft = futures.size;
     for (const f of futures) f.addDoneCallback(this._onCompletion);
     if (futures.size > 0 && _timeout !== null) this._timerId = loop._at(loop.time() + _timeout, onTimeout, this);
   }
 
   /** The next item: a Future of the next result to complete. */
   next(): IteratorResult<Future<T>, undefined> {
-    if (this._todoLeft === 0) return { done: true, value: undefined };
-    this._todoLeft--;
+    if (this._itemsLeft === 0) return { done: true, value: undefined };
+    this._itemsLeft--;
     return { done: false, value: new AsCompletedItem<T>(this, false) };
   }
 
@@ -134,8 +134,8 @@ export class AsCompleted<T> implements IterableIterator<Future<T>> {
   originals(): IterableIterator<Future<Future<T>>> {
     const it: IterableIterator<Future<Future<T>>> = {
       next: (): IteratorResult<Future<Future<T>>, undefined> => {
-        if (this._todoLeft === 0) return { done: true, value: undefined };
-        this._todoLeft--;
+        if (this._itemsLeft === 0) return { done: true, value: undefined };
+        this._itemsLeft--;
         return { done: false, value: new AsCompletedItem<Future<T>>(this, true) };
       },
       [Symbol.iterator]: () => it,
@@ -185,23 +185,23 @@ export class AsCompleted<T> implements IterableIterator<Future<T>> {
   }
 
   private _handleCompletion(f: Future<T>): void {
-    if (this._todo.size === 0) return; // the timeout was here first
-    this._todo.delete(f);
+    if (this._unfinished.size === 0) return; // the timeout was here first
+    this._unfinished.delete(f);
     this._deliver(f);
-    if (this._todo.size === 0 && this._timerId !== -1) this._loop._cancelId(this._timerId);
+    if (this._unfinished.size === 0 && this._timerId !== -1) this._loop._cancelId(this._timerId);
   }
 
   /** @internal */
   _handleTimeout(): void {
-    for (const f of this._todo) {
+    for (const f of this._unfinished) {
       f.removeDoneCallback(this._onCompletion);
       this._deliver(null);
     }
-    this._todo.clear();
+    this._unfinished.clear();
   }
 
   toString(): string {
-    return `<AsCompleted pending=${this._todo.size} left=${this._todoLeft}>`;
+    return `<AsCompleted pending=${this._unfinished.size} left=${this._itemsLeft}>`;
   }
 }
 
