@@ -262,22 +262,6 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
     else this._waiters = [waiters, waiter];
   }
 
-  /** @internal Unpark a task (TaskGroup/wait-style callers); returns whether it was parked. */
-  _removeWaiter(waiter: Waiter): boolean {
-    const waiters = this._waiters;
-    if (waiters === null) return false;
-    if (!Array.isArray(waiters)) {
-      if (waiters !== waiter) return false;
-      this._waiters = null;
-      return true;
-    }
-    const i = waiters.indexOf(waiter);
-    if (i < 0) return false;
-    waiters.splice(i, 1);
-    if (waiters.length === 0) this._waiters = null;
-    return true;
-  }
-
   /** @internal Schedule the done-callbacks in registration order (asyncio's call_soon each). */
   _scheduleCallbacks(): void {
     const waiters = this._waiters;

@@ -394,11 +394,6 @@ export class EventLoop {
     this._hostSources--;
   }
 
-  /** @internal How many host operations are in flight. */
-  _hostSourceCount(): number {
-    return this._hostSources;
-  }
-
   private _checkDebug(callback: unknown, method: string): void {
     if (isGeneratorFunction(callback)) throw new TypeError(`coroutines cannot be used with ${method}()`);
     const running = _getRunningLoop();

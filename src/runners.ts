@@ -7,6 +7,7 @@ import { RuntimeError, ValueError, describe } from "./errors.js";
 import { _getRunningLoop, setEventLoop } from "./events.js";
 import { Future } from "./futures.js";
 import { EventLoop, type LoopOptions } from "./loop.js";
+import { gather } from "./gather.js";
 import { Task, allTasks, isCoroutine, type Coro } from "./tasks.js";
 
 /** Options of `run` and `runSync`. */
@@ -42,16 +43,8 @@ function checkNotNested(fn: string): void {
 
 /** "main task 'Task-1' waits on <Task pending name='x'>, which waits on <Future pending>" */
 function describeWait(task: Task<unknown>): string {
-  const parts = [`main task '${task.getName()}'`];
-  const seen = new Set<Future<unknown>>();
-  let waiter = task._futWaiter;
-  while (waiter !== null && !seen.has(waiter)) {
-    seen.add(waiter);
-    parts.push(`waits on ${waiter}`);
-    waiter = waiter instanceof Task ? waiter._futWaiter : null;
-  }
-  if (parts.length === 1) parts.push("is not done");
-  return parts.join(", which ");
+  const chain = task.getStack().map((fut) => `waits on ${fut}`);
+  return [`main task '${task.getName()}'`, ...(chain.length > 0 ? chain : ["is not done"])].join(", which ");
 }
 
 function prepare<T>(main: Main<T>, options: RunOptions, fn: string, defaultClock: "real" | "virtual") {
@@ -73,17 +66,12 @@ function prepare<T>(main: Main<T>, options: RunOptions, fn: string, defaultClock
   return { loop, task };
 }
 
-function leftovers(loop: EventLoop): { tasks: Task<unknown>[]; all: Future<null> } | null {
+/** asyncio's `_cancel_all_tasks`: cancel what is left and gather it, errors included. */
+function leftovers(loop: EventLoop): { tasks: Task<unknown>[]; all: Future<unknown> } | null {
   const tasks = Array.from(allTasks(loop));
   if (tasks.length === 0) return null;
   for (const t of tasks) t.cancel();
-  const all = loop.createFuture<null>();
-  let left = tasks.length;
-  const one = () => {
-    if (--left === 0 && !all.done()) all.setResult(null);
-  };
-  for (const t of tasks) t.addDoneCallback(one);
-  return { tasks, all };
+  return { tasks, all: gather(...tasks, { returnExceptions: true }) };
 }
 
 function reportLeftovers(loop: EventLoop, tasks: Task<unknown>[]): void {

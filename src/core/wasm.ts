@@ -54,11 +54,6 @@ export function initCoreSync(bytes: BufferSource): void {
   compiled = new WebAssembly.Module(bytes);
 }
 
-/** True once a core module is available. */
-export function coreReady(): boolean {
-  return compiled !== null;
-}
-
 /** Decode base64 without Node's Buffer (every host has atob). */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const raw = atob(text);
