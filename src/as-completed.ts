@@ -8,12 +8,11 @@
 // items are coroutines; ours are Futures (awaitable with `yield*`, usable with `wait`, `gather`,
 // `then`), and "awaited" means: iterated by `yield*`, given a done-callback, or `then`-ed.
 
-import { RuntimeError, TimeoutError, ValueError, describe } from "./errors.js";
+import { RuntimeError, TimeoutError, ValueError, checkSeconds, describe } from "./errors.js";
 import { getEventLoop, _getRunningLoop } from "./events.js";
 import { Future } from "./futures.js";
 import type { EventLoop } from "./loop.js";
 import { ensureFuture, isCoroutine, type Coro } from "./tasks.js";
-import { _checkSeconds } from "./timeouts.js";
 
 /**
  * `asCompleted()`'s options.
@@ -236,7 +235,7 @@ export function asCompleted<T>(aws: Iterable<Future<T> | Coro<T>>, options: AsCo
   for (const key of Object.keys(options)) {
     if (!OPTIONS.has(key)) throw new TypeError(`asCompleted(aws, options): unknown option '${key}' (the option is timeout)`);
   }
-  const timeout = _checkSeconds(options.timeout, "asCompleted(aws, options)", "timeout");
+  const timeout = checkSeconds(options.timeout, "asCompleted(aws, options)", "timeout", true);
   const unique = new Set<Future<T> | Coro<T>>(aws);
   let loop: EventLoop | null = _getRunningLoop();
   let i = 0;

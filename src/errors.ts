@@ -119,3 +119,18 @@ export function describe(value: unknown): string {
   }
   return String(value);
 }
+
+/**
+ * @internal A duration or deadline argument: a number of seconds, never NaN (a NaN deadline
+ * would misorder the timer heap). With `orNull`, null/undefined mean "none" and give null.
+ * `where` names the call, e.g. "callLater(delay)".
+ */
+export function checkSeconds(value: unknown, where: string, arg: string): number;
+export function checkSeconds(value: unknown, where: string, arg: string, orNull: true): number | null;
+export function checkSeconds(value: unknown, where: string, arg: string, orNull = false): number | null {
+  if (orNull && (value === null || value === undefined)) return null;
+  const what = orNull ? "a number of seconds or null" : "a number of seconds";
+  if (typeof value !== "number") throw new TypeError(`${where}: ${arg} must be ${what}, got ${describe(value)}`);
+  if (value !== value) throw new ValueError(`${where}: ${arg} must be ${what}, got NaN`);
+  return value;
+}

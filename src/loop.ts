@@ -14,7 +14,7 @@
 // wakes it through `_wake`), or — only while host I/O sources are open — after HOST_SLICE_S of
 // busy work, so their events are not starved.
 
-import { RuntimeError, ValueError, describe } from "./errors.js";
+import { RuntimeError, ValueError, checkSeconds, describe } from "./errors.js";
 import { _getRunningLoop, _setLoopFactory, _setRunningLoop } from "./events.js";
 import { cancelTimer, macrotask, readEnv, realNow, startTimer } from "./host.js";
 import type { CoreKind, SchedulerCore } from "./core/types.js";
@@ -180,13 +180,6 @@ function isGeneratorFunction(fn: unknown): boolean {
   return typeof fn === "function" && Object.prototype.toString.call(fn) === "[object GeneratorFunction]";
 }
 
-function checkTime(value: unknown, method: string, arg: string): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`${method}(${arg}): ${arg} must be a number of seconds, got ${describe(value)}`);
-  }
-  if (value !== value) throw new ValueError(`${method}(${arg}): ${arg} must be a number of seconds, got NaN`);
-  return value;
-}
 
 function closedError(): RuntimeError {
   return new RuntimeError("Event loop is closed");
@@ -307,7 +300,7 @@ export class EventLoop {
    * loop.callLater(0.5, () => console.log("half a second later"));
    */
   callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
-    checkTime(delay, "callLater", "delay");
+    checkSeconds(delay, "callLater(delay)", "delay");
     checkCallback(callback, "callLater");
     if (this._closed) throw closedError();
     return this._timer(this._clock.now() + delay, callback as AnyFn, args, "callLater");
@@ -320,7 +313,7 @@ export class EventLoop {
    * loop.callAt(loop.time() + 2, () => console.log("two seconds later"));
    */
   callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
-    checkTime(when, "callAt", "when");
+    checkSeconds(when, "callAt(when)", "when");
     checkCallback(callback, "callAt");
     if (this._closed) throw closedError();
     return this._timer(when, callback as AnyFn, args, "callAt");

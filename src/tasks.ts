@@ -6,7 +6,7 @@
 // `undefined`/`null` for a bare `yield` (run again next iteration), anything else is an error
 // thrown back in. No promise and no closure per step: the loop calls `taskStep(task)`.
 
-import { CancelledError, InvalidStateError, RuntimeError, ValueError, describe } from "./errors.js";
+import { CancelledError, InvalidStateError, RuntimeError, ValueError, checkSeconds, describe } from "./errors.js";
 import { getRunningLoop, _getRunningLoop, getEventLoop } from "./events.js";
 import { Future, FutureState } from "./futures.js";
 import type { EventLoop } from "./loop.js";
@@ -375,10 +375,7 @@ function* sleepFor<T>(delay: number, result: T): Coro<T> {
 export function sleep(delay: number): Coro<null>;
 export function sleep<T>(delay: number, result: T): Coro<T>;
 export function sleep<T>(delay: number, result?: T): Coro<T | null> {
-  if (typeof delay !== "number") {
-    throw new TypeError(`sleep(delay): delay must be a number of seconds, got ${describe(delay)}`);
-  }
-  if (delay !== delay) throw new ValueError("sleep(delay): delay must be a number of seconds, got NaN");
+  checkSeconds(delay, "sleep(delay)", "delay");
   const value = result === undefined ? null : result;
   if (delay > 0) return trackCoroutine(sleepFor<T | null>(delay, value), "sleep");
   const task = value === null ? _getRunningLoop()?._currentTask : null;

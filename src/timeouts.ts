@@ -9,7 +9,7 @@
 // only if no other cancellation was requested meanwhile (`uncancel() <= cancelling at entry`),
 // so an outer `task.cancel()` is never swallowed.
 
-import { CancelledError, RuntimeError, TimeoutError, ValueError, describe } from "./errors.js";
+import { CancelledError, RuntimeError, TimeoutError, checkSeconds, describe } from "./errors.js";
 import { _getRunningLoop } from "./events.js";
 import { Future } from "./futures.js";
 import type { Handle } from "./loop.js";
@@ -33,16 +33,6 @@ const STATE_NAMES = ["created", "active", "expiring", "expired", "finished"] as 
  * const body: TimeoutBody<string> = function* (t) { yield* sleep(1); return "done"; };
  */
 export type TimeoutBody<T> = (t: Timeout) => Coro<T> | Future<T>;
-
-/** @internal `when`/`delay`: a number of seconds (not NaN), or null/undefined for "no deadline". */
-export function _checkSeconds(value: unknown, where: string, arg: string): number | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value !== "number") {
-    throw new TypeError(`${where}: ${arg} must be a number of seconds or null, got ${describe(value)}`);
-  }
-  if (value !== value) throw new ValueError(`${where}: ${arg} must be a number of seconds or null, got NaN`);
-  return value;
-}
 
 function checkBody(body: unknown, where: string): void {
   if (typeof body !== "function") {
@@ -80,7 +70,7 @@ export class Timeout {
    * A `when` already past fires at the next iteration once entered.
    */
   constructor(when: number | null = null) {
-    this._when = _checkSeconds(when, "new Timeout(when)", "when");
+    this._when = checkSeconds(when, "new Timeout(when)", "when", true);
     this._label = "timeout";
   }
 
@@ -97,7 +87,7 @@ export class Timeout {
    * t.reschedule(getRunningLoop().time() + 5);
    */
   reschedule(when: number | null): void {
-    const next = _checkSeconds(when, "Timeout.reschedule(when)", "when");
+    const next = checkSeconds(when, "Timeout.reschedule(when)", "when", true);
     if (this._state !== State.Entered) {
       if (this._state === State.Created) throw new RuntimeError("Timeout has not been entered");
       throw new RuntimeError(`Cannot change state of ${STATE_NAMES[this._state]} Timeout`);
@@ -228,7 +218,7 @@ function* runTimeout<T>(delay: number | null, body: TimeoutBody<T>, label: strin
  * }
  */
 export function timeout<T>(delay: number | null | undefined, body: TimeoutBody<T>): Coro<T> {
-  const d = _checkSeconds(delay, "timeout(delay, body)", "delay");
+  const d = checkSeconds(delay, "timeout(delay, body)", "delay", true);
   checkBody(body, "timeout(delay, body)");
   return runTimeout(d, body, `timeout(${d})`);
 }
@@ -243,7 +233,7 @@ export function timeout<T>(delay: number | null | undefined, body: TimeoutBody<T
  * yield* timeoutAt(deadline, function* () { yield* stepTwo(); }); // same deadline for both
  */
 export function timeoutAt<T>(when: number | null | undefined, body: TimeoutBody<T>): Coro<T> {
-  const w = _checkSeconds(when, "timeoutAt(when, body)", "when");
+  const w = checkSeconds(when, "timeoutAt(when, body)", "when", true);
   checkBody(body, "timeoutAt(when, body)");
   const t = new Timeout(w);
   t._label = `timeoutAt(${w})`;

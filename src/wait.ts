@@ -6,11 +6,11 @@
 // `timeout()` — so a coroutine runs inline in the calling task, and the expiry, the
 // cancellation and the TimeoutError follow the Timeout's rules.
 
-import { CancelledError, TimeoutError, ValueError, describe } from "./errors.js";
+import { CancelledError, TimeoutError, ValueError, checkSeconds, describe } from "./errors.js";
 import { getRunningLoop } from "./events.js";
 import { Future } from "./futures.js";
 import { ensureFuture, isCoroutine, type Coro } from "./tasks.js";
-import { Timeout, _checkSeconds } from "./timeouts.js";
+import { Timeout } from "./timeouts.js";
 
 /**
  * `wait()` returns when any future finishes or is cancelled.
@@ -91,7 +91,7 @@ export function wait<F extends Future<unknown>>(
       throw new TypeError(`wait(aws, options): unknown option '${key}' (the options are timeout and returnWhen)`);
     }
   }
-  const timeout = _checkSeconds(options.timeout, "wait(aws, options)", "timeout");
+  const timeout = checkSeconds(options.timeout, "wait(aws, options)", "timeout", true);
   const returnWhen = options.returnWhen === undefined ? ALL_COMPLETED : options.returnWhen;
   if (returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION && returnWhen !== ALL_COMPLETED) {
     throw new ValueError(
@@ -199,5 +199,5 @@ export function waitFor<T>(aw: Coro<T> | Future<T>, timeout: number | null | und
   if (!(aw instanceof Future) && !isCoroutine(aw)) {
     throw new TypeError(`waitFor(aw, timeout): aw must be a coroutine, a Task or a Future, got ${describe(aw)}`);
   }
-  return waitForImpl(aw, _checkSeconds(timeout, "waitFor(aw, timeout)", "timeout"));
+  return waitForImpl(aw, checkSeconds(timeout, "waitFor(aw, timeout)", "timeout", true));
 }
