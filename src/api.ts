@@ -8,6 +8,10 @@ export {
   NotImplementedError,
   ValueError,
   ExceptionGroup,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  BrokenBarrierError,
 } from "./errors.js";
 export { getRunningLoop, getEventLoop, setEventLoop } from "./events.js";
 export { EventLoop, Handle, TimerHandle } from "./loop.js";
@@ -49,7 +53,7 @@ export type { TimeoutBody } from "./timeouts.js";
 export { shield } from "./shield.js";
 export { asCompleted, AsCompleted } from "./as-completed.js";
 export type { AsCompletedOptions } from "./as-completed.js";
-export { Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier, BrokenBarrierError, withLock } from "./locks.js";
+export { Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier, withLock } from "./locks.js";
 export type { Lockable } from "./locks.js";
-export { Queue, PriorityQueue, LifoQueue, QueueEmpty, QueueFull, QueueShutDown, pythonOrder } from "./queues.js";
+export { Queue, PriorityQueue, LifoQueue, pythonOrder } from "./queues.js";
 export type { Compare, PriorityQueueOptions } from "./queues.js";

@@ -2,17 +2,25 @@
 // `String(err)` read like Python's, and each is exported from the package.
 
 /**
+ * The constructor every wasyncio error shares: a message (default "", `null` allowed as
+ * Python's None) and Error's `{ cause }`. Each subclass only names itself, as a field, so the
+ * name survives minification.
+ */
+abstract class AsyncioError extends Error {
+  constructor(message?: string | null, options?: { cause?: unknown }) {
+    super(message ?? "", options);
+  }
+}
+
+/**
  * The operation was cancelled. Thrown into a task's coroutine at its current `yield*` by
  * `Task.cancel()`, and raised by `result()` of a cancelled future.
  *
  * @example
  * try { yield* sleep(10); } catch (e) { if (e instanceof CancelledError) cleanup(); throw e; }
  */
-export class CancelledError extends Error {
-  constructor(message?: string | null, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "CancelledError";
-  }
+export class CancelledError extends AsyncioError {
+  override name = "CancelledError";
 }
 
 /**
@@ -21,11 +29,8 @@ export class CancelledError extends Error {
  * @example
  * catch (e) { if (e instanceof TimeoutError) console.log("too slow"); }
  */
-export class TimeoutError extends Error {
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "TimeoutError";
-  }
+export class TimeoutError extends AsyncioError {
+  override name = "TimeoutError";
 }
 
 /**
@@ -35,11 +40,8 @@ export class TimeoutError extends Error {
  * @example
  * fut.setResult(1); fut.setResult(2); // throws InvalidStateError
  */
-export class InvalidStateError extends Error {
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "InvalidStateError";
-  }
+export class InvalidStateError extends AsyncioError {
+  override name = "InvalidStateError";
 }
 
 /**
@@ -49,11 +51,8 @@ export class InvalidStateError extends Error {
  * @example
  * loop.close(); loop.callSoon(f); // throws RuntimeError("Event loop is closed")
  */
-export class RuntimeError extends Error {
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "RuntimeError";
-  }
+export class RuntimeError extends AsyncioError {
+  override name = "RuntimeError";
 }
 
 /**
@@ -63,11 +62,8 @@ export class RuntimeError extends Error {
  * @example
  * loop.addSignalHandler("SIGINT", f); // in a browser: NotImplementedError
  */
-export class NotImplementedError extends Error {
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "NotImplementedError";
-  }
+export class NotImplementedError extends AsyncioError {
+  override name = "NotImplementedError";
 }
 
 /**
@@ -76,11 +72,49 @@ export class NotImplementedError extends Error {
  * @example
  * new Semaphore(-1); // throws ValueError
  */
-export class ValueError extends Error {
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "ValueError";
-  }
+export class ValueError extends AsyncioError {
+  override name = "ValueError";
+}
+
+/**
+ * `getNowait()` on an empty queue.
+ *
+ * @example
+ * try { q.getNowait(); } catch (e) { if (e instanceof QueueEmpty) idle(); }
+ */
+export class QueueEmpty extends AsyncioError {
+  override name = "QueueEmpty";
+}
+
+/**
+ * `putNowait()` on a full queue.
+ *
+ * @example
+ * try { q.putNowait(job); } catch (e) { if (e instanceof QueueFull) reject(job); }
+ */
+export class QueueFull extends AsyncioError {
+  override name = "QueueFull";
+}
+
+/**
+ * The queue was shut down (3.13): `put` always, `get` once the queue is empty (at once after
+ * `shutdown(true)`). Blocked getters and putters are woken with it.
+ *
+ * @example
+ * try { for (;;) handle(yield* q.get()); } catch (e) { if (!(e instanceof QueueShutDown)) throw e; }
+ */
+export class QueueShutDown extends AsyncioError {
+  override name = "QueueShutDown";
+}
+
+/**
+ * A barrier was reset or aborted while a task waited on it (or is waited on while broken).
+ *
+ * @example
+ * try { yield* barrier.wait(); } catch (e) { if (e instanceof BrokenBarrierError) retry(); }
+ */
+export class BrokenBarrierError extends AsyncioError {
+  override name = "BrokenBarrierError";
 }
 
 /**

@@ -6,23 +6,13 @@
 // nothing happens until it is driven; arguments are checked at the call, state (is the lock
 // held?) when the coroutine runs, as in asyncio.
 
-import { CancelledError, RuntimeError, ValueError, describe } from "./errors.js";
+import { CancelledError, RuntimeError, ValueError, describe, BrokenBarrierError } from "./errors.js";
 import type { Coro } from "./tasks.js";
 import { isCoroutine } from "./tasks.js";
 import { LoopBound, WaitQueue } from "./wait-queue.js";
 
-/**
- * A barrier was reset or aborted while a task waited on it (or is waited on while broken).
- *
- * @example
- * try { yield* barrier.wait(); } catch (e) { if (e instanceof BrokenBarrierError) retry(); }
- */
-export class BrokenBarrierError extends Error {
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "BrokenBarrierError";
-  }
-}
+
+export { BrokenBarrierError };
 
 function noArguments(cls: string, count: number): void {
   if (count > 0) {

@@ -5,50 +5,15 @@
 // Storage is O(1) amortized per operation: a power-of-two ring buffer for the FIFO queue (no
 // Array#shift), an array stack for the LIFO queue, a binary heap for the priority queue.
 
-import { ValueError, describe } from "./errors.js";
+import { ValueError, describe, QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
 import { Event } from "./locks.js";
 import type { Coro } from "./tasks.js";
 import { LoopBound, WaitQueue } from "./wait-queue.js";
 
-/**
- * `getNowait()` on an empty queue.
- *
- * @example
- * try { q.getNowait(); } catch (e) { if (e instanceof QueueEmpty) idle(); }
- */
-export class QueueEmpty extends Error {
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "QueueEmpty";
-  }
-}
 
-/**
- * `putNowait()` on a full queue.
- *
- * @example
- * try { q.putNowait(job); } catch (e) { if (e instanceof QueueFull) reject(job); }
- */
-export class QueueFull extends Error {
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "QueueFull";
-  }
-}
 
-/**
- * The queue was shut down (3.13): `put` always, `get` once the queue is empty (at once after
- * `shutdown(true)`). Blocked getters and putters are woken with it.
- *
- * @example
- * try { for (;;) handle(yield* q.get()); } catch (e) { if (!(e instanceof QueueShutDown)) throw e; }
- */
-export class QueueShutDown extends Error {
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message ?? "", options);
-    this.name = "QueueShutDown";
-  }
-}
+
+export { QueueEmpty, QueueFull, QueueShutDown };
 
 /** @internal Where a queue keeps its items; each kind of queue brings its own. */
 interface ItemStore<T> {
