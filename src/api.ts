@@ -13,11 +13,11 @@ export {
   QueueShutDown,
   BrokenBarrierError,
 } from "./errors.js";
-export { getRunningLoop, getEventLoop, setEventLoop } from "./events.js";
-export { EventLoop, Handle, TimerHandle } from "./loop.js";
-export type { LoopOptions, ExceptionContext, ExceptionHandler, TaskFactory } from "./loop.js";
-export { Future, isFuture } from "./futures.js";
-export type { Awaitable } from "./futures.js";
+export { getRunningLoop, getEventLoop, setEventLoop } from "./loop/running.js";
+export { EventLoop, Handle, TimerHandle } from "./loop/event-loop.js";
+export type { LoopOptions, ExceptionContext, ExceptionHandler, TaskFactory } from "./loop/event-loop.js";
+export { Future, isFuture } from "./tasks/futures.js";
+export type { Awaitable } from "./tasks/futures.js";
 export {
   Task,
   createTask,
@@ -27,16 +27,16 @@ export {
   eagerTaskFactory,
   sleep,
   isCoroutine,
-} from "./tasks.js";
-export type { Coro } from "./tasks.js";
-export { wrap } from "./wrap.js";
-export { gather, GatheringFuture } from "./gather.js";
-export type { GatherOptions } from "./gather.js";
+} from "./tasks/tasks.js";
+export type { Coro } from "./tasks/tasks.js";
+export { wrap } from "./tasks/wrap.js";
+export { gather, GatheringFuture } from "./compose/gather.js";
+export type { GatherOptions } from "./compose/gather.js";
 export { run, runSync, newEventLoop } from "./runners.js";
 export type { RunOptions, Main } from "./runners.js";
 export type { CoreKind } from "./core/types.js";
-export { TaskGroup, taskGroup } from "./taskgroups.js";
-export type { TaskGroupBody } from "./taskgroups.js";
+export { TaskGroup, taskGroup } from "./compose/taskgroups.js";
+export type { TaskGroupBody } from "./compose/taskgroups.js";
 export {
   captureCallGraph,
   formatCallGraph,
@@ -44,16 +44,16 @@ export {
   dumpTasks,
   futureAddToAwaitedBy,
   futureDiscardFromAwaitedBy,
-} from "./graph.js";
-export type { FutureCallGraph, CallGraphOptions } from "./graph.js";
-export { wait, waitFor, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED } from "./wait.js";
-export type { WaitOptions, ReturnWhen } from "./wait.js";
-export { Timeout, timeout, timeoutAt } from "./timeouts.js";
-export type { TimeoutBody } from "./timeouts.js";
-export { shield } from "./shield.js";
-export { asCompleted, AsCompleted } from "./as-completed.js";
-export type { AsCompletedOptions } from "./as-completed.js";
-export { Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier, withLock } from "./locks.js";
-export type { Lockable } from "./locks.js";
-export { Queue, PriorityQueue, LifoQueue, pythonOrder } from "./queues.js";
-export type { Compare, PriorityQueueOptions } from "./queues.js";
+} from "./introspect/graph.js";
+export type { FutureCallGraph, CallGraphOptions } from "./introspect/graph.js";
+export { wait, waitFor, FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED } from "./compose/wait.js";
+export type { WaitOptions, ReturnWhen } from "./compose/wait.js";
+export { Timeout, timeout, timeoutAt } from "./compose/timeouts.js";
+export type { TimeoutBody } from "./compose/timeouts.js";
+export { shield } from "./compose/shield.js";
+export { asCompleted, AsCompleted } from "./compose/as-completed.js";
+export type { AsCompletedOptions } from "./compose/as-completed.js";
+export { Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier, withLock } from "./sync/locks.js";
+export type { Lockable } from "./sync/locks.js";
+export { Queue, PriorityQueue, LifoQueue, pythonOrder } from "./sync/queues.js";
+export type { Compare, PriorityQueueOptions } from "./sync/queues.js";

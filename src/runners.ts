@@ -4,11 +4,11 @@
 // deadlock, reported with what it waits on.
 
 import { RuntimeError, ValueError, describe } from "./errors.js";
-import { _getRunningLoop, setEventLoop } from "./events.js";
-import { Future } from "./futures.js";
-import { EventLoop, type LoopOptions } from "./loop.js";
-import { gather } from "./gather.js";
-import { Task, allTasks, isCoroutine, type Coro } from "./tasks.js";
+import { _getRunningLoop, setEventLoop } from "./loop/running.js";
+import { Future } from "./tasks/futures.js";
+import { EventLoop, type LoopOptions } from "./loop/event-loop.js";
+import { gather } from "./compose/gather.js";
+import { Task, allTasks, isCoroutine, type Coro } from "./tasks/tasks.js";
 
 /** Options of `run` and `runSync`. */
 export type RunOptions = LoopOptions;

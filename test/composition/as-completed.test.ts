@@ -18,8 +18,8 @@ import {
   sleep,
   type Coro,
 } from "../../src/index.ts";
-import { asCompleted, AsCompleted } from "../../src/as-completed.ts";
-import { wait, waitFor } from "../../src/wait.ts";
+import { asCompleted, AsCompleted } from "../../src/index.ts";
+import { wait, waitFor } from "../../src/index.ts";
 import { CORES, expectSameItems, expectThrows, makeLoop, resetEventLoopAfter, runOnce } from "../helpers.ts";
 
 /** Both iteration forms, collecting values: the plain one, and `originals()` awaited twice. */

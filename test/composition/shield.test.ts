@@ -13,7 +13,7 @@ import {
   sleep,
   type Coro,
 } from "../../src/index.ts";
-import { shield } from "../../src/shield.ts";
+import { shield } from "../../src/index.ts";
 import { CORES, expectFails, expectThrows, makeLoop, resetEventLoopAfter, runBriefly } from "../helpers.ts";
 
 describe.each(CORES)("%s core", (core) => {

@@ -15,7 +15,7 @@ import {
   sleep,
   type Coro,
 } from "../../src/index.ts";
-import { Timeout, timeout, timeoutAt } from "../../src/timeouts.ts";
+import { Timeout, timeout, timeoutAt } from "../../src/index.ts";
 import { CORES, expectBadArgument, expectFails, expectThrows, makeLoop, runOnce } from "../helpers.ts";
 
 class KeyError extends Error {}

@@ -14,8 +14,8 @@ import {
   sleep,
   type Coro,
 } from "../../src/index.ts";
-import { shield } from "../../src/shield.ts";
-import { wait, waitFor } from "../../src/wait.ts";
+import { shield } from "../../src/index.ts";
+import { wait, waitFor } from "../../src/index.ts";
 import { CORES, expectBadArgument, expectFails, expectThrows, makeLoop, runOnce } from "../helpers.ts";
 
 const EPSILON = 0.0001;

@@ -13,7 +13,7 @@ import {
   sleep,
   type Coro,
 } from "../../src/index.ts";
-import { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, wait } from "../../src/wait.ts";
+import { ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, wait } from "../../src/index.ts";
 import { CORES, expectFails, expectSameItems, expectThrows, makeLoop, runBriefly, runOnce } from "../helpers.ts";
 
 class ZeroDivisionError extends Error {}

@@ -29,8 +29,8 @@ import {
   futureDiscardFromAwaitedBy,
   printCallGraph,
   type FutureCallGraph,
-} from "../../src/graph.ts";
-import { taskGroup } from "../../src/taskgroups.ts";
+} from "../../src/index.ts";
+import { taskGroup } from "../../src/index.ts";
 import { CORES, captureConsole, expectThrows, makeLoop } from "../helpers.ts";
 
 type Walked = [string, string[], Walked[]];

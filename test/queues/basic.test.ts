@@ -12,7 +12,7 @@ import {
   sleep,
   type Coro,
 } from "../../src/index.ts";
-import { LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull } from "../../src/queues.ts";
+import { LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull } from "../../src/index.ts";
 import { CORES, expectBadArgument, expectThrows } from "../helpers.ts";
 
 describe.each(CORES)("%s core", (core) => {

@@ -12,9 +12,9 @@ import {
   type Coro,
   type Task,
 } from "../../src/index.ts";
-import { Event } from "../../src/locks.ts";
-import { Queue, QueueEmpty, QueueFull } from "../../src/queues.ts";
-import { Waiter } from "../../src/wait-queue.ts";
+import { Event } from "../../src/index.ts";
+import { Queue, QueueEmpty, QueueFull } from "../../src/index.ts";
+import { Waiter } from "../../src/sync/wait-queue.ts";
 import { CORES, expectThrows } from "../helpers.ts";
 
 /** asyncio.wait_for(coro, timeout) for these tests: "timeout" if it timed out. */

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { ValueError, createTask, gather, getRunningLoop, runSync, sleep, type Coro } from "../../src/index.ts";
-import { LifoQueue, PriorityQueue, Queue } from "../../src/queues.ts";
+import { LifoQueue, PriorityQueue, Queue } from "../../src/index.ts";
 import { CORES, expectThrows } from "../helpers.ts";
 
 const CLASSES = [

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { ValueError, createTask, getRunningLoop, runSync, sleep, type Coro } from "../../src/index.ts";
-import { PriorityQueue, Queue, pythonOrder } from "../../src/queues.ts";
+import { PriorityQueue, Queue, pythonOrder } from "../../src/index.ts";
 import { CORES, expectThrows } from "../helpers.ts";
 
 const drain = <T>(q: Queue<T>): T[] => {

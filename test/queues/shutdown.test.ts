@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { ValueError, createTask, getRunningLoop, runSync, sleep, type Coro, type Task } from "../../src/index.ts";
-import { LifoQueue, PriorityQueue, Queue, QueueShutDown } from "../../src/queues.ts";
+import { LifoQueue, PriorityQueue, Queue, QueueShutDown } from "../../src/index.ts";
 import { CORES, expectThrows } from "../helpers.ts";
 
 const CLASSES = [

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { createTask, gather, runSync, type Coro } from "../../src/index.ts";
-import { LifoQueue, PriorityQueue, Queue } from "../../src/queues.ts";
+import { LifoQueue, PriorityQueue, Queue } from "../../src/index.ts";
 import { CORES } from "../helpers.ts";
 
 type Ring = { _buf: unknown[]; _head: number; size: number };

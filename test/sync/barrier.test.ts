@@ -13,7 +13,7 @@ import {
   type Coro,
   type Task,
 } from "../../src/index.ts";
-import { Barrier, BrokenBarrierError } from "../../src/locks.ts";
+import { Barrier, BrokenBarrierError } from "../../src/index.ts";
 import { CORES, expectBadArgument, expectThrows } from "../helpers.ts";
 
 const N = 5;

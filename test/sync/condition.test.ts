@@ -12,7 +12,7 @@ import {
   type Coro,
   type Task,
 } from "../../src/index.ts";
-import { Condition, Lock, withLock } from "../../src/locks.ts";
+import { Condition, Lock, withLock } from "../../src/index.ts";
 import { CORES, expectThrows } from "../helpers.ts";
 
 /** `asyncio.timeout(delay)` around `coro`, run as a task: null if it timed out. */

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { CancelledError, createTask, getRunningLoop, runSync, sleep } from "../../src/index.ts";
-import { Event } from "../../src/locks.ts";
+import { Event } from "../../src/index.ts";
 import { CORES } from "../helpers.ts";
 
 describe.each(CORES)("%s core", (core) => {

@@ -50,8 +50,8 @@ const state: { core: CoreName } = { core: "wasm" };
 
 vi.mock("wasyncio", async () => {
   const api = await import("../../src/index.ts");
-  const locks = await import("../../src/locks.ts");
-  const queues = await import("../../src/queues.ts");
+  const locks = await import("../../src/index.ts");
+  const queues = await import("../../src/index.ts");
   return {
     ...api,
     ...locks,

@@ -11,7 +11,7 @@ import {
   sleep,
   type Task,
 } from "../../src/index.ts";
-import { BoundedSemaphore, Condition, Event, Lock, Semaphore, withLock } from "../../src/locks.ts";
+import { BoundedSemaphore, Condition, Event, Lock, Semaphore, withLock } from "../../src/index.ts";
 import { CORES, expectThrows, makeLoop } from "../helpers.ts";
 
 // the first linked waiter of a primitive's wait queue (asyncio's `lock._waiters[0]`)

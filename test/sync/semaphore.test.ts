@@ -13,7 +13,7 @@ import {
   type Coro,
   type Task,
 } from "../../src/index.ts";
-import { BoundedSemaphore, Semaphore, withLock } from "../../src/locks.ts";
+import { BoundedSemaphore, Semaphore, withLock } from "../../src/index.ts";
 import { CORES, expectBadArgument, expectThrows } from "../helpers.ts";
 
 describe.each(CORES)("%s core", (core) => {

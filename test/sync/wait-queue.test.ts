@@ -1,9 +1,9 @@
-// The one fair wait queue under every primitive (src/wait-queue.ts): FIFO wake-ups, skipping
+// The one fair wait queue under every primitive (src/sync/wait-queue.ts): FIFO wake-ups, skipping
 // cancelled waiters, Lock's single-turn rule, the abandon hand-off, O(1) unlinking.
 
 import { describe, expect, it } from "vitest";
 import { CancelledError, createTask, getRunningLoop, runSync, sleep, type Coro, type Task } from "../../src/index.ts";
-import { WaitQueue, Waiter } from "../../src/wait-queue.ts";
+import { WaitQueue, Waiter } from "../../src/sync/wait-queue.ts";
 import { CORES } from "../helpers.ts";
 
 describe.each(CORES)("%s core", (core) => {

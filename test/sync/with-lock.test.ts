@@ -12,7 +12,7 @@ import {
   sleep,
   type Coro,
 } from "../../src/index.ts";
-import { Barrier, BoundedSemaphore, Condition, Event, Lock, Semaphore, withLock } from "../../src/locks.ts";
+import { Barrier, BoundedSemaphore, Condition, Event, Lock, Semaphore, withLock } from "../../src/index.ts";
 import { CORES, expectThrows } from "../helpers.ts";
 
 describe.each(CORES)("%s core", (core) => {

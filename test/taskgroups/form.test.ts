@@ -17,7 +17,7 @@ import {
   sleep,
   type Coro,
 } from "../../src/index.ts";
-import { TaskGroup, taskGroup } from "../../src/taskgroups.ts";
+import { TaskGroup, taskGroup } from "../../src/index.ts";
 import { CORES, expectThrows } from "../helpers.ts";
 
 class Boom extends Error {

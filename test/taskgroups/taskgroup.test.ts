@@ -24,7 +24,7 @@ import {
   sleep,
   type Coro,
 } from "../../src/index.ts";
-import { TaskGroup, taskGroup } from "../../src/taskgroups.ts";
+import { TaskGroup, taskGroup } from "../../src/index.ts";
 import { CORES, expectThrows, makeLoop } from "../helpers.ts";
 
 class MyExc extends Error {

@@ -23,11 +23,11 @@
 // waiter from the middle is O(1) (asyncio's `deque.remove` is O(n), which makes mass
 // cancellation — every `waitFor(q.get(), t)` that times out — quadratic).
 
-import { RuntimeError } from "./errors.js";
-import { getRunningLoop } from "./events.js";
-import { Future } from "./futures.js";
-import type { EventLoop } from "./loop.js";
-import type { Coro } from "./tasks.js";
+import { RuntimeError } from "../errors.js";
+import { getRunningLoop } from "../loop/running.js";
+import { Future } from "../tasks/futures.js";
+import type { EventLoop } from "../loop/event-loop.js";
+import type { Coro } from "../tasks/tasks.js";
 
 /**
  * @internal A parked waiter: the future its task waits on, and its own node in the queue.

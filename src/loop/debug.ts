@@ -4,9 +4,9 @@
 // operations can be tracked (JS gives no hook on user generator functions), and only while a
 // loop runs in debug mode: outside debug mode the coroutine is returned untouched, no cost.
 
-import { _getRunningLoop } from "./events.js";
-import type { EventLoop } from "./loop.js";
-import type { Coro } from "./tasks.js";
+import { _getRunningLoop } from "./running.js";
+import type { EventLoop } from "./event-loop.js";
+import type { Coro } from "../tasks/tasks.js";
 
 interface Unawaited {
   loop: EventLoop;

@@ -1,14 +1,14 @@
 // asyncio.locks: Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier (CPython 3.13),
-// all parking their waiters in the one fair WaitQueue (src/wait-queue.ts), plus `withLock`,
+// all parking their waiters in the one fair WaitQueue (src/sync/wait-queue.ts), plus `withLock`,
 // which plays `async with lock`.
 //
 // Every operation that can wait is a method returning a fresh coroutine (`yield* lock.acquire()`):
 // nothing happens until it is driven; arguments are checked at the call, state (is the lock
 // held?) when the coroutine runs, as in asyncio.
 
-import { CancelledError, RuntimeError, ValueError, describe, BrokenBarrierError } from "./errors.js";
-import type { Coro } from "./tasks.js";
-import { isCoroutine } from "./tasks.js";
+import { CancelledError, RuntimeError, ValueError, describe, BrokenBarrierError } from "../errors.js";
+import type { Coro } from "../tasks/tasks.js";
+import { isCoroutine } from "../tasks/tasks.js";
 import { LoopBound, WaitQueue } from "./wait-queue.js";
 
 

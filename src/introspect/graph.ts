@@ -15,12 +15,12 @@
 // `callStack` here is the await chain those frames would show: the future a task is parked on,
 // then — if that is a task — what that task is parked on, down to the leaf.
 
-import { RuntimeError, describe } from "./errors.js";
-import { _getRunningLoop, getRunningLoop } from "./events.js";
-import { Future } from "./futures.js";
-import { GatheringFuture } from "./gather.js";
-import { EventLoop } from "./loop.js";
-import { Task } from "./tasks.js";
+import { RuntimeError, describe } from "../errors.js";
+import { _getRunningLoop, getRunningLoop } from "../loop/running.js";
+import { Future } from "../tasks/futures.js";
+import { GatheringFuture } from "../compose/gather.js";
+import { EventLoop } from "../loop/event-loop.js";
+import { Task } from "../tasks/tasks.js";
 
 // fut -> the futures/tasks recorded as awaiting it (weak on fut: a forgotten discard cannot leak
 // a finished child)

@@ -1,8 +1,8 @@
 // The running loop and the current loop, as asyncio's `events` module keeps them.
 // One JS realm plays one Python thread: at most one loop runs in it at a time.
 
-import { RuntimeError } from "./errors.js";
-import type { EventLoop } from "./loop.js";
+import { RuntimeError } from "../errors.js";
+import type { EventLoop } from "./event-loop.js";
 
 let runningLoop: EventLoop | null = null;
 let currentLoop: EventLoop | null = null;

@@ -1,10 +1,10 @@
 // asyncio.gather: run awaitables concurrently and collect their results in argument order.
 
-import { CancelledError, describe } from "./errors.js";
-import { getEventLoop, _getRunningLoop } from "./events.js";
-import { Future, type Awaitable } from "./futures.js";
-import type { EventLoop } from "./loop.js";
-import { ensureFuture, isCoroutine, type Coro } from "./tasks.js";
+import { CancelledError, describe } from "../errors.js";
+import { getEventLoop, _getRunningLoop } from "../loop/running.js";
+import { Future, type Awaitable } from "../tasks/futures.js";
+import type { EventLoop } from "../loop/event-loop.js";
+import { ensureFuture, isCoroutine, type Coro } from "../tasks/tasks.js";
 
 /** `gather`'s trailing options argument. */
 export interface GatherOptions {

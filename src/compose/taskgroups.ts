@@ -19,12 +19,12 @@
 //   - the body's own error joins the children's errors in one ExceptionGroup.
 // JS has no BaseException: only CancelledError is special (no `_base_error` path).
 
-import { CancelledError, ExceptionGroup, RuntimeError, describe } from "./errors.js";
-import { getRunningLoop } from "./events.js";
-import { Future } from "./futures.js";
-import { futureAddToAwaitedBy, futureDiscardFromAwaitedBy } from "./graph.js";
-import type { EventLoop } from "./loop.js";
-import { Task, currentTask, isCoroutine, type Coro } from "./tasks.js";
+import { CancelledError, ExceptionGroup, RuntimeError, describe } from "../errors.js";
+import { getRunningLoop } from "../loop/running.js";
+import { Future } from "../tasks/futures.js";
+import { futureAddToAwaitedBy, futureDiscardFromAwaitedBy } from "../introspect/graph.js";
+import type { EventLoop } from "../loop/event-loop.js";
+import { Task, currentTask, isCoroutine, type Coro } from "../tasks/tasks.js";
 
 /** The message of the ExceptionGroup a TaskGroup raises (CPython's, verbatim). */
 const GROUP_MESSAGE = "unhandled errors in a TaskGroup";

@@ -6,11 +6,11 @@
 // `undefined`/`null` for a bare `yield` (run again next iteration), anything else is an error
 // thrown back in. No promise and no closure per step: the loop calls `taskStep(task)`.
 
-import { CancelledError, InvalidStateError, RuntimeError, ValueError, checkSeconds, describe } from "./errors.js";
-import { getRunningLoop, _getRunningLoop, getEventLoop } from "./events.js";
+import { CancelledError, InvalidStateError, RuntimeError, ValueError, checkSeconds, describe } from "../errors.js";
+import { getRunningLoop, _getRunningLoop, getEventLoop } from "../loop/running.js";
 import { Future, FutureState } from "./futures.js";
-import type { EventLoop } from "./loop.js";
-import { trackCoroutine } from "./debug.js";
+import type { EventLoop } from "../loop/event-loop.js";
+import { trackCoroutine } from "../loop/debug.js";
 
 /** A coroutine: what a `function*` returns. `yield*` plays `await`. */
 export type Coro<T = unknown> = Generator<unknown, T, unknown>;

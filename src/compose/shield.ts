@@ -1,10 +1,10 @@
 // asyncio.shield, as in CPython 3.13's Lib/asyncio/tasks.py.
 
-import { describe } from "./errors.js";
-import { _getRunningLoop } from "./events.js";
-import { Future } from "./futures.js";
-import { futureAddToAwaitedBy, futureDiscardFromAwaitedBy } from "./graph.js";
-import { ensureFuture, isCoroutine, type Coro } from "./tasks.js";
+import { describe } from "../errors.js";
+import { _getRunningLoop } from "../loop/running.js";
+import { Future } from "../tasks/futures.js";
+import { futureAddToAwaitedBy, futureDiscardFromAwaitedBy } from "../introspect/graph.js";
+import { ensureFuture, isCoroutine, type Coro } from "../tasks/tasks.js";
 
 /**
  * Protect `aw` (a coroutine, Task or Future) from cancellation: returns an outer Future that

@@ -1,13 +1,13 @@
 // asyncio.queues (CPython 3.13): Queue, PriorityQueue, LifoQueue, with shutdown(), over the
-// one fair WaitQueue (src/wait-queue.ts): blocked getters and putters are served FIFO, and a
+// one fair WaitQueue (src/sync/wait-queue.ts): blocked getters and putters are served FIFO, and a
 // getter or putter cancelled just after it was woken passes its turn on.
 //
 // Storage is O(1) amortized per operation: a power-of-two ring buffer for the FIFO queue (no
 // Array#shift), an array stack for the LIFO queue, a binary heap for the priority queue.
 
-import { ValueError, describe, QueueEmpty, QueueFull, QueueShutDown } from "./errors.js";
+import { ValueError, describe, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
 import { Event } from "./locks.js";
-import type { Coro } from "./tasks.js";
+import type { Coro } from "../tasks/tasks.js";
 import { LoopBound, WaitQueue } from "./wait-queue.js";
 
 

@@ -6,10 +6,10 @@
 // `timeout()` — so a coroutine runs inline in the calling task, and the expiry, the
 // cancellation and the TimeoutError follow the Timeout's rules.
 
-import { CancelledError, TimeoutError, ValueError, checkSeconds, describe } from "./errors.js";
-import { getRunningLoop } from "./events.js";
-import { Future } from "./futures.js";
-import { ensureFuture, isCoroutine, type Coro } from "./tasks.js";
+import { CancelledError, TimeoutError, ValueError, checkSeconds, describe } from "../errors.js";
+import { getRunningLoop } from "../loop/running.js";
+import { Future } from "../tasks/futures.js";
+import { ensureFuture, isCoroutine, type Coro } from "../tasks/tasks.js";
 import { Timeout } from "./timeouts.js";
 
 /**

@@ -14,16 +14,16 @@
 // wakes it through `_wake`), or — only while host I/O sources are open — after HOST_SLICE_S of
 // busy work, so their events are not starved.
 
-import { RuntimeError, ValueError, checkSeconds, describe } from "./errors.js";
-import { _getRunningLoop, _setLoopFactory, _setRunningLoop } from "./events.js";
-import { cancelTimer, macrotask, readEnv, realNow, startTimer } from "./host.js";
-import type { CoreKind, SchedulerCore } from "./core/types.js";
-import { ReferenceCore } from "./core/reference.js";
-import { createWasmCore } from "./core/wasm.js";
+import { RuntimeError, ValueError, checkSeconds, describe } from "../errors.js";
+import { _getRunningLoop, _setLoopFactory, _setRunningLoop } from "./running.js";
+import { cancelTimer, macrotask, readEnv, realNow, startTimer } from "../io/host.js";
+import type { CoreKind, SchedulerCore } from "../core/types.js";
+import { ReferenceCore } from "../core/reference.js";
+import { createWasmCore } from "../core/wasm.js";
 import { _reportUnawaited } from "./debug.js";
-import { Future, _reportUnretrieved } from "./futures.js";
-import { Task, ensureFuture, type Coro } from "./tasks.js";
-import { TaskList } from "./task-list.js";
+import { Future, _reportUnretrieved } from "../tasks/futures.js";
+import { Task, ensureFuture, type Coro } from "../tasks/tasks.js";
+import { TaskList } from "../tasks/task-list.js";
 
 /** Real seconds of back-to-back work before yielding to the host while host I/O is open. */
 const HOST_SLICE_S = 0.005;

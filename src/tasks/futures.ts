@@ -4,9 +4,9 @@
 // task (which parks on it) and, when the task resumes, returns `fut.result()` — or throws its
 // exception at the `yield*`, exactly as Python's `Future.__await__` does.
 
-import { CancelledError, InvalidStateError, RuntimeError, describe } from "./errors.js";
-import { getEventLoop, _getRunningLoop } from "./events.js";
-import type { EventLoop } from "./loop.js";
+import { CancelledError, InvalidStateError, RuntimeError, describe } from "../errors.js";
+import { getEventLoop, _getRunningLoop } from "../loop/running.js";
+import type { EventLoop } from "../loop/event-loop.js";
 
 /** @internal Future states. */
 export const enum FutureState {

@@ -9,11 +9,11 @@
 // only if no other cancellation was requested meanwhile (`uncancel() <= cancelling at entry`),
 // so an outer `task.cancel()` is never swallowed.
 
-import { CancelledError, RuntimeError, TimeoutError, checkSeconds, describe } from "./errors.js";
-import { _getRunningLoop } from "./events.js";
-import { Future } from "./futures.js";
-import type { Handle } from "./loop.js";
-import { isCoroutine, type Coro, type Task } from "./tasks.js";
+import { CancelledError, RuntimeError, TimeoutError, checkSeconds, describe } from "../errors.js";
+import { _getRunningLoop } from "../loop/running.js";
+import { Future } from "../tasks/futures.js";
+import type { Handle } from "../loop/event-loop.js";
+import { isCoroutine, type Coro, type Task } from "../tasks/tasks.js";
 
 /** @internal Timeout states, with the names CPython's `repr` shows. */
 const enum State {

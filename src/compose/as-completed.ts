@@ -8,11 +8,11 @@
 // items are coroutines; ours are Futures (awaitable with `yield*`, usable with `wait`, `gather`,
 // `then`), and "awaited" means: iterated by `yield*`, given a done-callback, or `then`-ed.
 
-import { RuntimeError, TimeoutError, ValueError, checkSeconds, describe } from "./errors.js";
-import { getEventLoop, _getRunningLoop } from "./events.js";
-import { Future } from "./futures.js";
-import type { EventLoop } from "./loop.js";
-import { ensureFuture, isCoroutine, type Coro } from "./tasks.js";
+import { RuntimeError, TimeoutError, ValueError, checkSeconds, describe } from "../errors.js";
+import { getEventLoop, _getRunningLoop } from "../loop/running.js";
+import { Future } from "../tasks/futures.js";
+import type { EventLoop } from "../loop/event-loop.js";
+import { ensureFuture, isCoroutine, type Coro } from "../tasks/tasks.js";
 
 /**
  * `asCompleted()`'s options.

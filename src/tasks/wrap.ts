@@ -2,10 +2,10 @@
 // ordered by the loop, and later recorded and replayed), and the promise counts as host I/O in
 // flight (so the virtual clock does not jump past it and runSync refuses to wait for it).
 
-import { describe } from "./errors.js";
-import { getEventLoop, _getRunningLoop } from "./events.js";
+import { describe } from "../errors.js";
+import { getEventLoop, _getRunningLoop } from "../loop/running.js";
 import { Future } from "./futures.js";
-import type { EventLoop } from "./loop.js";
+import type { EventLoop } from "../loop/event-loop.js";
 
 function deliver(this: void, fut: Future<unknown>, ok: boolean, value: unknown): void {
   if (fut.done()) return; // cancelled meanwhile: the late settlement is dropped
