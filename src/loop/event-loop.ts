@@ -16,7 +16,9 @@
 
 import { RuntimeError, ValueError, checkSeconds, describe } from "../errors.js";
 import { _getRunningLoop, _setLoopFactory, _setRunningLoop } from "./running.js";
-import { cancelTimer, macrotask, readEnv, realNow, startTimer } from "../io/host.js";
+import { readEnv } from "../io/timers.js";
+import { defaultDriver } from "../io/choose.js";
+import type { Command, Driver, HostEvent, Resource, WakeReason } from "../io/driver.js";
 import type { CoreKind, SchedulerCore } from "../core/types.js";
 import { ReferenceCore } from "../core/reference.js";
 import { createWasmCore } from "../core/wasm.js";
@@ -42,6 +44,8 @@ export interface LoopOptions {
   schedule?: "fifo" | "random";
   /** Debug mode (also `WASYNCIO_DEBUG=1`): slow callbacks and misuse are reported. */
   debug?: boolean;
+  /** The host driver (default: the one for this host, see io/choose.ts). One driver per loop. */
+  driver?: Driver;
 }
 
 /** What an exception handler receives, as in asyncio. */
@@ -70,8 +74,9 @@ interface Clock {
 
 class RealClock implements Clock {
   readonly virtual = false;
+  constructor(private readonly driver: Driver) {}
   now(): number {
-    return realNow();
+    return this.driver.now();
   }
   advanceTo(): void {
     // real time cannot be moved
@@ -181,6 +186,14 @@ function isGeneratorFunction(fn: unknown): boolean {
 }
 
 
+function isDriver(value: unknown): value is Driver {
+  if (value === null || typeof value !== "object") return false;
+  const d = value as Record<string, unknown>;
+  return ["attach", "detach", "now", "entropy", "arm", "disarm", "yieldToHost", "send", "poll", "supports", "hostObject"].every(
+    (m) => typeof d[m] === "function",
+  );
+}
+
 function closedError(): RuntimeError {
   return new RuntimeError("Event loop is closed");
 }
@@ -223,8 +236,13 @@ export class EventLoop {
   private _stopping = false;
   private _inSlice = false;
   private _hostWait = HostWait.None;
-  private _hostTimer: unknown = null;
   private _hostSources = 0;
+  // the host: every clock read, wake-up, resource command and host event goes through it
+  private readonly _driver: Driver;
+  private _hostWoken = false; // the driver has events for the next iteration
+  private _resources = new Map<number, Resource>();
+  private _resourceInFlight = new Map<number, boolean>();
+  private _nextResourceId = 1;
   private _jumpTo = 0;
   private _settle: { resolve: () => void; reject: (e: unknown) => void } | null = null;
   private _debug = false;
@@ -236,7 +254,7 @@ export class EventLoop {
     if (options === null || typeof options !== "object") {
       throw new TypeError(`newEventLoop(options): options must be an object, got ${describe(options)}`);
     }
-    const { clock = "real", core = "wasm", seed, schedule = "fifo", debug } = options;
+    const { clock = "real", core = "wasm", seed, schedule = "fifo", debug, driver } = options;
     if (clock !== "real" && clock !== "virtual") {
       throw new ValueError(`newEventLoop(options): clock must be 'real' or 'virtual', got ${describe(clock)}`);
     }
@@ -249,9 +267,14 @@ export class EventLoop {
     if (seed !== undefined && (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0)) {
       throw new ValueError(`newEventLoop(options): seed must be a non-negative safe integer, got ${describe(seed)}`);
     }
-    this._clock = clock === "virtual" ? new VirtualClock() : new RealClock();
+    if (driver !== undefined && !isDriver(driver)) {
+      throw new TypeError(`newEventLoop(options): driver must implement the Driver interface (now, send, poll, …), got ${describe(driver)}`);
+    }
+    this._driver = driver ?? defaultDriver();
+    this._clock = clock === "virtual" ? new VirtualClock() : new RealClock(this._driver);
     this._core = core === "wasm" ? createWasmCore() : new ReferenceCore();
-    const s = seed ?? (clock === "virtual" ? 0 : Math.floor(Math.random() * 2 ** 32));
+    this._driver.attach(this._onHostWake);
+    const s = seed ?? (clock === "virtual" ? 0 : this._driver.entropy());
     this._core.seed(s >>> 0, Math.floor(s / 2 ** 32) >>> 0);
     if (schedule === "random") this._core.setRandomSchedule(1);
     this.setDebug(debug ?? readEnv("WASYNCIO_DEBUG") === "1");
@@ -377,6 +400,71 @@ export class EventLoop {
     }
   }
 
+  // ---- the host: resources, commands and events ---------------------------------------------------
+
+  /**
+   * Take the events the driver queued since the last iteration and schedule their delivery, in
+   * arrival order, in this iteration (after what was already ready, as asyncio's
+   * `_process_events` adds its callbacks to `_ready`).
+   */
+  private _takeHostEvents(): void {
+    this._hostWoken = false;
+    const events = this._driver.poll();
+    if (events === null) return;
+    for (let i = 0; i < events.length; i++) this._soon(this._deliver, events[i]);
+  }
+
+  /** One host event reaches its resource; events for a resource already gone are dropped. */
+  private readonly _deliver = (event: HostEvent): void => {
+    const resource = this._resources.get(event.id);
+    if (resource !== undefined) resource.onEvent(event);
+  };
+
+  /** @internal A new resource id: the loop numbers its resources, so ids repeat run to run. */
+  _newResourceId(): number {
+    return this._nextResourceId++;
+  }
+
+  /**
+   * @internal Register an open resource under `id`. `inFlight`: it may produce events by itself
+   * (a socket, a server, a process), so the virtual clock must not jump and runSync must not
+   * wait; a signal handler is not in flight.
+   */
+  _openResource(id: number, resource: Resource, inFlight = true): void {
+    if (this._closed) throw closedError();
+    this._resources.set(id, resource);
+    if (inFlight) this._hostSources++;
+    this._resourceInFlight.set(id, inFlight);
+  }
+
+  /** @internal The resource is gone: its late events are dropped. Idempotent. */
+  _closeResource(id: number): void {
+    if (!this._resources.delete(id)) return;
+    if (this._resourceInFlight.get(id)) this._hostSources--;
+    this._resourceInFlight.delete(id);
+  }
+
+  /** @internal Whether `id` is open. */
+  _hasResource(id: number): boolean {
+    return this._resources.has(id);
+  }
+
+  /** @internal The open resources, oldest first (for shutdown and debug reports). */
+  _openResources(): Resource[] {
+    return Array.from(this._resources.values());
+  }
+
+  /** @internal Send a command to the host. */
+  _send(command: Command): void {
+    if (this._closed) throw closedError();
+    this._driver.send(command);
+  }
+
+  /** @internal The driver (for capability checks and host objects). */
+  get _host(): Driver {
+    return this._driver;
+  }
+
   /** @internal A host operation (a wrapped promise, I/O) is in flight: don't autojump or block. */
   _hostSourceOpened(): void {
     this._hostSources++;
@@ -406,6 +494,7 @@ export class EventLoop {
    */
   private _runOnce(): void {
     const core = this._core;
+    if (this._hostWoken) this._takeHostEvents();
     const n = core.tick(core.timerLen() > 0 ? this._clock.now() : 0);
     if (n === 0) return;
     let batch = core.batch();
@@ -426,7 +515,7 @@ export class EventLoop {
       const arg = args[slot];
       args[slot] = undefined;
       const kind = kinds[slot];
-      const started = debug ? realNow() : 0;
+      const started = debug ? this._driver.now() : 0;
       // This is the one place where callbacks are called.
       try {
         if (kind === SlotKind.Internal) fn(arg);
@@ -436,7 +525,7 @@ export class EventLoop {
         this._callbackFailed(exc, slot, fn, arg, kind);
       }
       if (debug) {
-        const took = realNow() - started;
+        const took = this._driver.now() - started;
         if (took >= this._slowCallbackDuration) this._reportSlow(slot, fn, arg, kind, took);
         if (kind === SlotKind.User) this._debugHandles!.delete(slot);
       }
@@ -493,11 +582,8 @@ export class EventLoop {
     this._core.release(); // the last batch has run: an idle loop holds no slots
     this._stopping = false;
     this._running = false;
+    if (this._hostWait === HostWait.Timer) this._driver.disarm();
     this._hostWait = HostWait.None;
-    if (this._hostTimer !== null) {
-      cancelTimer(this._hostTimer);
-      this._hostTimer = null;
-    }
     if (_getRunningLoop() === this) _setRunningLoop(null);
     const settle = this._settle;
     this._settle = null;
@@ -520,7 +606,8 @@ export class EventLoop {
     const core = this._core;
     const clock = this._clock;
     this._hostWait = HostWait.None;
-    const sliceEnd = !sync && this._hostSources > 0 ? realNow() + HOST_SLICE_S : Infinity;
+    const driver = this._driver;
+    const sliceEnd = !sync && this._hostSources > 0 ? driver.now() + HOST_SLICE_S : Infinity;
     let sinceCheck = 0;
     this._inSlice = true;
     try {
@@ -530,12 +617,12 @@ export class EventLoop {
           this._finish();
           return;
         }
-        if (core.readyLen() > 0) {
+        if (core.readyLen() > 0 || this._hostWoken) {
           if (sliceEnd !== Infinity && ++sinceCheck >= SLICE_CHECK_EVERY) {
             sinceCheck = 0;
-            if (realNow() >= sliceEnd) {
+            if (driver.now() >= sliceEnd) {
               this._hostWait = HostWait.Macrotask;
-              macrotask(this._onWake);
+              driver.yieldToHost();
               return;
             }
           }
@@ -555,7 +642,7 @@ export class EventLoop {
           if (sync) throw this._waitError(`the next timer is due at ${when} and host I/O is pending`);
           this._jumpTo = when;
           this._hostWait = HostWait.Timer;
-          this._hostTimer = startTimer(this._onTimer, when - now);
+          driver.arm(when - now);
           return;
         }
         if (sync || (clock.virtual && !hostOpen)) {
@@ -587,28 +674,33 @@ export class EventLoop {
     }
   }
 
-  private readonly _onWake = (): void => {
-    if (this._hostWait !== HostWait.Macrotask || !this._running) return;
-    this._driveSafely(false);
-  };
-
-  private readonly _onTimer = (): void => {
-    this._hostTimer = null;
-    if (this._hostWait !== HostWait.Timer || !this._running) return;
-    this._clock.advanceTo(this._jumpTo); // virtual clock: the wait for host I/O timed out
-    this._driveSafely(false);
+  /**
+   * The driver calls this from host callbacks: a yield is over, the armed timer fired, or
+   * events arrived (they are taken at the start of the next iteration; the loop is woken by a
+   * yield, never run inside the host's callback).
+   */
+  private readonly _onHostWake = (reason: WakeReason): void => {
+    if (reason === "event") {
+      this._hostWoken = true;
+      if (this._running) this._wake();
+      return;
+    }
+    if (!this._running) return;
+    if (reason === "yield") {
+      if (this._hostWait === HostWait.Macrotask) this._driveSafely(false);
+    } else if (this._hostWait === HostWait.Timer) {
+      this._clock.advanceTo(this._jumpTo); // virtual clock: the wait for host I/O timed out
+      this._driveSafely(false);
+    }
   };
 
   /** @internal Wake a loop that waits on its host (a host event or a threadsafe call arrived). */
   _wake(): void {
     const wait = this._hostWait;
     if (wait === HostWait.None || wait === HostWait.Macrotask) return;
-    if (wait === HostWait.Timer && this._hostTimer !== null) {
-      cancelTimer(this._hostTimer);
-      this._hostTimer = null;
-    }
+    if (wait === HostWait.Timer) this._driver.disarm();
     this._hostWait = HostWait.Macrotask;
-    macrotask(this._onWake);
+    this._driver.yieldToHost();
   }
 
   /**
@@ -709,6 +801,9 @@ export class EventLoop {
     this._args = [];
     this._debugHandles?.clear();
     this._tasks.clear();
+    this._resources.clear();
+    this._resourceInFlight.clear();
+    this._driver.detach();
   }
 
   /**
