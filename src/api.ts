@@ -12,6 +12,18 @@ export {
   QueueFull,
   QueueShutDown,
   BrokenBarrierError,
+  OSError,
+  ConnectionError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  ConnectionAbortedError,
+  BrokenPipeError,
+  FileNotFoundError,
+  ProcessLookupError,
+  PermissionError,
+  IncompleteReadError,
+  LimitOverrunError,
+  KeyboardInterrupt,
 } from "./errors.js";
 export { getRunningLoop, getEventLoop, setEventLoop } from "./loop/running.js";
 export { EventLoop, Handle, TimerHandle } from "./loop/event-loop.js";

@@ -168,3 +168,132 @@ export function checkSeconds(value: unknown, where: string, arg: string, orNull 
   if (value !== value) throw new ValueError(`${where}: ${arg} must be ${what}, got NaN`);
   return value;
 }
+
+// ---- I/O errors -------------------------------------------------------------------------------
+
+/**
+ * An operating-system error, as Python's OSError: `code` is the errno name (`ECONNREFUSED`) or
+ * the host's code; `errno` its number where known. The subclasses below are what a host error
+ * becomes, by code, so a caught error reads the same on every host (and in a replay).
+ *
+ * @example
+ * catch (e) { if (e instanceof OSError) console.log(e.code); }
+ */
+export class OSError extends AsyncioError {
+  override name = "OSError";
+  /** The errno name (`ECONNRESET`) or host code; `null` when unknown. */
+  code: string | null;
+  constructor(message?: string | null, options?: { cause?: unknown; code?: string | null }) {
+    super(message, options);
+    this.code = options?.code ?? null;
+  }
+}
+
+/** A connection-related OSError (Python's ConnectionError). */
+export class ConnectionError extends OSError {
+  override name = "ConnectionError";
+}
+/** The peer refused the connection (`ECONNREFUSED`). */
+export class ConnectionRefusedError extends ConnectionError {
+  override name = "ConnectionRefusedError";
+}
+/** The peer reset the connection (`ECONNRESET`). */
+export class ConnectionResetError extends ConnectionError {
+  override name = "ConnectionResetError";
+}
+/** The connection was aborted (`ECONNABORTED`). */
+export class ConnectionAbortedError extends ConnectionError {
+  override name = "ConnectionAbortedError";
+}
+/** Writing to a pipe or socket whose other end is closed (`EPIPE`). */
+export class BrokenPipeError extends ConnectionError {
+  override name = "BrokenPipeError";
+}
+/** A file or program that does not exist (`ENOENT`). */
+export class FileNotFoundError extends OSError {
+  override name = "FileNotFoundError";
+}
+/** No such process (`ESRCH`): e.g. signalling a process that already exited. */
+export class ProcessLookupError extends OSError {
+  override name = "ProcessLookupError";
+}
+/** Not allowed (`EACCES`, `EPERM`, or a host permission such as Deno's `--allow-net`). */
+export class PermissionError extends OSError {
+  override name = "PermissionError";
+}
+
+const OS_ERRORS: Record<string, new (message?: string | null, options?: { cause?: unknown; code?: string | null }) => OSError> = {
+  ECONNREFUSED: ConnectionRefusedError,
+  ECONNRESET: ConnectionResetError,
+  ECONNABORTED: ConnectionAbortedError,
+  EPIPE: BrokenPipeError,
+  ERR_STREAM_DESTROYED: BrokenPipeError,
+  ENOENT: FileNotFoundError,
+  ESRCH: ProcessLookupError,
+  EACCES: PermissionError,
+  EPERM: PermissionError,
+};
+
+/**
+ * @internal An error that crossed the driver as data (`{ name, code, message, stack }`) as the
+ * error a user catches: an OSError subclass by code, a host error with a code as OSError, and
+ * anything else as an Error with the same name, message and stack.
+ */
+export function errorFromWire(wire: { name: string; code?: string; message: string; stack?: string }): Error {
+  let err: Error;
+  const Cls = wire.code !== undefined ? OS_ERRORS[wire.code] : undefined;
+  if (Cls !== undefined) err = new Cls(wire.message, { code: wire.code });
+  else if (wire.code !== undefined && wire.code.startsWith("E")) err = new OSError(wire.message, { code: wire.code });
+  else {
+    err = new Error(wire.message);
+    err.name = wire.name;
+    if (wire.code !== undefined) (err as { code?: string }).code = wire.code;
+  }
+  if (wire.stack !== undefined) err.stack = wire.stack;
+  return err;
+}
+
+/**
+ * `readexactly(n)` or `readuntil()` hit EOF first: `partial` holds what was read, `expected`
+ * how many bytes were wanted (`null` for readuntil).
+ *
+ * @example
+ * catch (e) { if (e instanceof IncompleteReadError) rest = e.partial; }
+ */
+export class IncompleteReadError extends AsyncioError {
+  override name = "IncompleteReadError";
+  readonly partial: Uint8Array;
+  readonly expected: number | null;
+  constructor(partial: Uint8Array, expected: number | null) {
+    super(`${partial.length} bytes read on a total of ${expected === null ? "undefined" : expected} expected bytes`);
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/**
+ * `readuntil()` found no separator within the reader's limit; `consumed` is how many bytes
+ * could be consumed to make progress.
+ *
+ * @example
+ * catch (e) { if (e instanceof LimitOverrunError) yield* reader.readexactly(e.consumed); }
+ */
+export class LimitOverrunError extends AsyncioError {
+  override name = "LimitOverrunError";
+  readonly consumed: number;
+  constructor(message: string, consumed: number) {
+    super(message);
+    this.consumed = consumed;
+  }
+}
+
+/**
+ * `run()` was interrupted by Ctrl+C (SIGINT): the main task was cancelled, as asyncio's
+ * Runner turns the first SIGINT into a cancellation and raises KeyboardInterrupt.
+ *
+ * @example
+ * run(main).catch((e) => { if (e instanceof KeyboardInterrupt) process.exitCode = 130; });
+ */
+export class KeyboardInterrupt extends AsyncioError {
+  override name = "KeyboardInterrupt";
+}
