@@ -1,6 +1,7 @@
 // Bundles src/ into dist/: the ESM entry (core inlined, instantiated with top-level await), the
 // CommonJS entry (core compiled synchronously), the manual entry (no bytes: initCore), and the
-// core as a file (dist/core.wasm). Types come from `tsc` (build/build-types.mjs).
+// core as a file (dist/core.wasm). Then build/node-entry.mjs writes dist/index.node.mjs (Node's
+// ESM entry, re-exporting the CommonJS instance) and `tsc -p tsconfig.types.json` the types.
 
 import typescript from "@rollup/plugin-typescript";
 import { readFileSync } from "node:fs";

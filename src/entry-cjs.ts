@@ -1,4 +1,6 @@
 // The CommonJS entry: CommonJS cannot await, so the core compiles synchronously at require().
+// On Node (also Deno and Bun) it is the one instance: `import "wasyncio"` re-exports it
+// (dist/index.node.mjs, written by build/node-entry.mjs).
 
 import { CORE_WASM_BASE64 } from "./core/wasm-bytes.generated.js";
 import { decodeBase64, initCoreSync } from "./core/wasm.js";

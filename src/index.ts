@@ -1,5 +1,7 @@
 // The default ESM entry: instantiates the inlined core at import (top-level await, so browsers
-// never compile synchronously on the main thread), then exports the API.
+// never compile synchronously on the main thread), then exports the API. Browsers, workerd and
+// browser bundles get this build (dist/index.mjs); Node, Deno and Bun get dist/index.node.mjs, which
+// re-exports the CommonJS instance so import and require() share one wasyncio.
 
 import { CORE_WASM_BASE64 } from "./core/wasm-bytes.generated.js";
 import { decodeBase64, initCore } from "./core/wasm.js";
