@@ -1,5 +1,8 @@
 // `wasyncio/manual`: the same API without inlined bytes, for hosts that refuse to compile Wasm
-// from bytes (workerd, strict CSP). Call `initCore(module)` once before the first loop.
+// from bytes (workerd, strict CSP). Call `initCore(module)` once before the first loop; it
+// refuses anything that is not wasyncio's core. Always the standalone ESM build, on every host:
+// on Node that is a different instance from `import "wasyncio"` (there, the CommonJS one), so a
+// program picks one entry.
 
 export * from "./api.js";
 export { initCore } from "./core/wasm.js";

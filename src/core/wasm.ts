@@ -26,32 +26,119 @@ interface CoreExports {
 let compiled: WebAssembly.Module | null = null;
 
 /**
+ * What a module must export to be the core, by kind. Typed against CoreExports, so an export
+ * added there without being added here (or the reverse) does not compile.
+ */
+const REQUIRED_EXPORTS: { readonly [K in keyof CoreExports]-?: "function" | "memory" } = {
+  memory: "memory",
+  _initialize: "function",
+  statePtr: "function",
+  soon: "function",
+  at: "function",
+  cancel: "function",
+  isPending: "function",
+  tick: "function",
+  release: "function",
+  seed: "function",
+  random: "function",
+  setRandomSchedule: "function",
+  setChecksum: "function",
+  reset: "function",
+};
+
+/** The imports WasmCore supplies (module -> name -> kind); a core needing anything else cannot instantiate. */
+const SUPPLIED_IMPORTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  wasi_snapshot_preview1: { fd_write: "function", proc_exit: "function" },
+};
+
+/** A WebAssembly.Module by brand, so a module from another realm (a vm context, an iframe) counts too. */
+function isModule(value: unknown): value is WebAssembly.Module {
+  if (value instanceof WebAssembly.Module) return true;
+  if (value === null || typeof value !== "object") return false;
+  try {
+    WebAssembly.Module.exports(value as WebAssembly.Module);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isBytes(value: unknown): value is BufferSource {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+}
+
+function describeSource(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value === "string" ? "a string" : `${typeof value} ${String(value)}`;
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return typeof name === "string" && name !== "" ? `a ${name}` : "an object";
+}
+
+/**
+ * Throw a TypeError unless `module` has every export the core needs (with the right kind) and
+ * imports nothing but what WasmCore supplies. Called before the module replaces the current core.
+ */
+function checkCoreModule(module: WebAssembly.Module, fn: string): void {
+  const exported = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind] as const));
+  const problems: string[] = [];
+  const missing: string[] = [];
+  for (const [name, kind] of Object.entries(REQUIRED_EXPORTS)) {
+    const actual = exported.get(name);
+    if (actual === undefined) missing.push(`${name} (${kind})`);
+    else if (actual !== kind) problems.push(`export '${name}' is a ${actual}, not a ${kind}`);
+  }
+  if (missing.length > 0) problems.unshift(`missing exports: ${missing.join(", ")}`);
+  const unsupplied = WebAssembly.Module.imports(module)
+    .filter((i) => SUPPLIED_IMPORTS[i.module]?.[i.name] !== i.kind)
+    .map((i) => `${i.module}.${i.name} (${i.kind})`);
+  if (unsupplied.length > 0) problems.push(`imports that wasyncio does not supply: ${unsupplied.join(", ")}`);
+  if (problems.length > 0) {
+    throw new TypeError(
+      `${fn}: this WebAssembly module is not wasyncio's core (${problems.join("; ")}); pass wasyncio/core.wasm. The previous core is kept`,
+    );
+  }
+}
+
+const SOURCE_MESSAGE = "source must be a WebAssembly.Module (wasyncio/core.wasm, compiled), an ArrayBuffer or a typed array of its bytes";
+
+/**
  * Give wasyncio its core. The default entry does this for you at import; `wasyncio/manual`
  * (for workerd and strict-CSP pages that refuse to compile bytes) needs it once, before the
  * first loop. A `WebAssembly.Module` is taken at once; bytes are compiled asynchronously.
+ * The module is checked first: anything that is not wasyncio's core (wrong exports or imports,
+ * bytes that do not compile) rejects, and the core set before stays in use.
  *
  * @example
  * import coreModule from "./core.wasm"; // workerd: a precompiled module
  * await initCore(coreModule);
  */
 export function initCore(source: WebAssembly.Module | BufferSource): Promise<void> {
-  if (source instanceof WebAssembly.Module) {
+  if (isModule(source)) {
+    try {
+      checkCoreModule(source, "initCore(source)");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     compiled = source;
     return Promise.resolve();
   }
-  if (!(source instanceof ArrayBuffer) && !ArrayBuffer.isView(source)) {
-    return Promise.reject(
-      new TypeError("initCore(source): source must be a WebAssembly.Module, an ArrayBuffer or a typed array"),
-    );
+  if (!isBytes(source)) {
+    return Promise.reject(new TypeError(`initCore(source): ${SOURCE_MESSAGE}, got ${describeSource(source)}`));
   }
   return WebAssembly.compile(source).then((module) => {
+    checkCoreModule(module, "initCore(source)");
     compiled = module;
   });
 }
 
-/** Compile the core synchronously (the CommonJS entry, which cannot await). */
-export function initCoreSync(bytes: BufferSource): void {
-  compiled = new WebAssembly.Module(bytes);
+/** Compile the core synchronously (the CommonJS entry, which cannot await); same checks as initCore. */
+export function initCoreSync(source: WebAssembly.Module | BufferSource): void {
+  let module: WebAssembly.Module;
+  if (isModule(source)) module = source;
+  else if (isBytes(source)) module = new WebAssembly.Module(source);
+  else throw new TypeError(`initCoreSync(source): ${SOURCE_MESSAGE}, got ${describeSource(source)}`);
+  checkCoreModule(module, "initCoreSync(source)");
+  compiled = module;
 }
 
 /** Decode base64 without Node's Buffer (every host has atob). */
