@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// postinstall: make as-pect 8.1.0 work on AssemblyScript 0.28.
+// Make as-pect 8.1.0 work on AssemblyScript 0.28. A development step, run by `npm run test:core`
+// before `asp` (and safe to run by hand: `node build/patch-as-pect.mjs`). It is not a postinstall:
+// build/ is not in the published package, and a user's install must not run it.
 //
 // as-pect's AST transform (@as-pect/transform, and @as-covers/transform which as-pect loads when
 // coverage is on) was compiled by tsc with AssemblyScript 0.27's `const enum`s inlined, e.g.

@@ -1,0 +1,131 @@
+// The published package, as a user gets it (issue 6, items 1 and 4): `npm pack` the checkout,
+// `npm install` the tarball into an empty temporary project with install scripts enabled, then run
+// the README example through the ESM entry, the CommonJS entry and wasyncio/manual, a program
+// mixing import and require(), and tsc against the shipped declarations. `npm test` builds dist/
+// first; the pack itself runs no scripts (`prepare` would rebuild dist/ under the other suites).
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MIXED, MIXED_EXPECTED, README_CJS, README_ESM, README_OUTPUT, readmeManual } from "./programs.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const built = existsSync(join(root, "dist", "index.mjs"));
+
+/**
+ * The npm to pack and install with: the one running `npm test` (npm_execpath), else the first on
+ * PATH outside node_modules/.bin — a dev dependency (as-pect → npm-install-peers) puts npm 6 there.
+ */
+function findNpm(): [string, string[]] {
+  const running = process.env.npm_execpath;
+  if (running && /npm-cli\.js$/.test(running)) return [process.execPath, [running]];
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (/node_modules[\\/]\.bin$/.test(dir)) continue;
+    for (const name of process.platform === "win32" ? ["npm.cmd"] : ["npm"]) {
+      if (existsSync(join(dir, name))) return [join(dir, name), []];
+    }
+  }
+  return ["npm", []];
+}
+const [npmCmd, npmArgs] = findNpm();
+const npm = (args: string[], cwd: string, timeout: number) =>
+  execFileSync(npmCmd, [...npmArgs, ...args], { cwd, encoding: "utf8", env: childEnv(), stdio: "pipe", timeout });
+
+/**
+ * The environment without what `npm run` adds for the checkout (npm_config_local_prefix would
+ * point a child npm at /work/main, npm_package_* describe the checkout's package.json).
+ */
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^npm_(package_|lifecycle_|config_local_prefix$|command$)/i.test(key) || key === "INIT_CWD") delete env[key];
+  }
+  return env;
+}
+
+let work = "";
+let project = "";
+let packed: { filename: string; files: { path: string }[] } | null = null;
+
+const inProject = (cmd: string, args: string[], input?: string) =>
+  execFileSync(cmd, args, { cwd: project, encoding: "utf8", env: childEnv(), input, timeout: 60_000 }).trim();
+
+describe.runIf(built)("the packed package installs and runs (npm pack + npm install)", { timeout: 60_000 }, () => {
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), "wasyncio-tarball-"));
+    project = join(work, "project");
+    packed = JSON.parse(npm(["pack", "--ignore-scripts", "--json", "--pack-destination", work], root, 60_000))[0];
+    mkdirSync(project);
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true }));
+    // install scripts on, whatever the user's config says: a lifecycle script that needs files
+    // not in the tarball must fail here, as it would for users
+    npm(["install", join(work, packed!.filename), "--no-audit", "--no-fund", "--ignore-scripts=false", "--no-package-lock"], project, 150_000);
+  }, 180_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("ships every file its exports map names, and no install-time scripts", () => {
+    const files = new Set(packed!.files.map((f) => f.path));
+    for (const f of ["dist/index.mjs", "dist/index.node.mjs", "dist/index.cjs", "dist/manual.mjs", "dist/core.wasm", "dist/types/index.d.ts", "dist/types/manual.d.ts", "package.json"]) {
+      expect(files, f).toContain(f);
+    }
+    expect([...files].filter((f) => !f.startsWith("dist/") && !/^(package\.json|README\.md|LICENSE)$/i.test(f))).toEqual([]);
+    const installed = JSON.parse(readFileSync(join(project, "node_modules", "wasyncio", "package.json"), "utf8"));
+    for (const script of ["preinstall", "install", "postinstall"]) expect(installed.scripts?.[script], script).toBeUndefined();
+  });
+
+  it("ESM: the README example through import from 'wasyncio'", () => {
+    writeFileSync(join(project, "hello.mjs"), README_ESM);
+    expect(inProject(process.execPath, ["hello.mjs"]).split("\n")).toEqual(README_OUTPUT);
+  });
+
+  it("CommonJS: the README example through require('wasyncio')", () => {
+    writeFileSync(join(project, "hello.cjs"), README_CJS);
+    expect(inProject(process.execPath, ["hello.cjs"]).split("\n")).toEqual(README_OUTPUT);
+  });
+
+  it("wasyncio/manual: initCore with wasyncio/core.wasm's bytes, and with a WebAssembly.Module", () => {
+    for (const how of ["bytes", "module"] as const) {
+      writeFileSync(join(project, `manual-${how}.mjs`), readmeManual(how));
+      expect(inProject(process.execPath, [`manual-${how}.mjs`]).split("\n"), how).toEqual(README_OUTPUT);
+    }
+  });
+
+  it("import and require() in one program share one wasyncio (no dual package hazard)", () => {
+    writeFileSync(join(project, "mixed.mjs"), MIXED);
+    expect(JSON.parse(inProject(process.execPath, ["mixed.mjs"]))).toEqual(MIXED_EXPECTED);
+  });
+
+  it("the shipped declarations type-check a strict consumer (tsc, NodeNext)", () => {
+    writeFileSync(
+      join(project, "consumer.mts"),
+      `import { run, sleep, gather, type Coro } from "wasyncio";
+       import { initCore } from "wasyncio/manual";
+       function* num(): Coro<number> { yield* sleep(1); return 1; }
+       export const both: Promise<[number, null]> = run(function* () { return yield* gather(num(), sleep(1)); });
+       export const ready: Promise<void> = initCore(new Uint8Array(0));`,
+    );
+    writeFileSync(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          lib: ["ES2022", "DOM"],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: [],
+        },
+        files: ["consumer.mts"],
+      }),
+    );
+    inProject(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"]);
+  });
+});
