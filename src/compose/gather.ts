@@ -29,6 +29,11 @@ export class GatheringFuture<T> extends Future<T> {
     this._children = children;
   }
 
+  /** @internal */
+  override _awaited(): readonly Future<unknown>[] {
+    return this._children;
+  }
+
   override cancel(msg?: string | null): boolean {
     if (this.done()) return false;
     let cancelled = false;

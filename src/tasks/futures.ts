@@ -145,6 +145,11 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
     if (exc !== null || this._rare !== null) this._rareFields().cancelledExc = exc;
   }
 
+  /** @internal What this future waits on, along which `cancel()` propagates (none for a plain future). */
+  _awaited(): Future<unknown> | readonly Future<unknown>[] | null {
+    return null;
+  }
+
   /** The loop this future is bound to. */
   getLoop(): EventLoop {
     return this._loop;

@@ -22,13 +22,37 @@ const NO_EXCEPTION: unique symbol = Symbol("no exception");
 
 /** True for generator objects (and other objects with next/throw/return): coroutines. */
 export function isCoroutine(value: unknown): value is Coro<unknown> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Coro).next === "function" &&
-    typeof (value as Coro).throw === "function" &&
-    typeof (value as Coro).return === "function"
-  );
+  if (typeof value !== "object" || value === null) return false;
+  try {
+    return (
+      typeof (value as Coro).next === "function" &&
+      typeof (value as Coro).throw === "function" &&
+      typeof (value as Coro).return === "function"
+    );
+  } catch {
+    return false; // a Proxy whose traps throw is no coroutine
+  }
+}
+
+/**
+ * Coroutines a task has driven. A generator cannot say whether it already ran (a finished one
+ * just returns `undefined` again), so a coroutine handed to a second task is caught here, as
+ * CPython's "cannot reuse already awaited coroutine". One that was driven by `yield*` in user
+ * code never passes through the library and cannot be detected.
+ */
+const drivenCoroutines = new WeakSet<object>();
+
+/** The hint for a value that is not a coroutine (a Promise wants `wrap`, a function a call). */
+export function coroutineHint(value: unknown): string {
+  if (typeof value === "function") return " (call the generator function: pass fn(), not fn)";
+  try {
+    if (value !== null && typeof value === "object" && typeof (value as PromiseLike<unknown>).then === "function") {
+      return " (a Promise or thenable: turn it into a Future with wrap(promise))";
+    }
+  } catch {
+    // a Proxy whose traps throw: no hint
+  }
+  return "";
 }
 
 /** One step of `task`, called by the loop (the task is the argument: no closure per step). */
@@ -61,9 +85,13 @@ export class Task<T = unknown> extends Future<T> {
 
   constructor(coro: Coro<T>, options: { loop?: EventLoop; name?: string | null; eagerStart?: boolean } = {}) {
     if (!isCoroutine(coro)) {
-      throw new TypeError(`a coroutine was expected, got ${describe(coro)} (call the generator function: task(fn()) not task(fn))`);
+      throw new TypeError(`a coroutine was expected, got ${describe(coro)}${coroutineHint(coro)}`);
+    }
+    if (drivenCoroutines.has(coro)) {
+      throw new RuntimeError(`cannot reuse already awaited coroutine ${describe(coro)}: it was given to a task before; call the generator function again for a new one`);
     }
     super(undefined, options.loop);
+    if ((coro as { constructor?: unknown }).constructor !== YieldOnce) drivenCoroutines.add(coro);
     this._coro = coro;
     this._name = options.name != null ? String(options.name) : nextTaskNumber++;
     const loop = this._loop;
@@ -174,8 +202,15 @@ export class Task<T = unknown> extends Future<T> {
     }
     let exc = this._stepExc;
     this._stepExc = NO_EXCEPTION;
+    const waited = this._futWaiter;
     if (this._mustCancel) {
-      exc = new CancelledError(this._cancelMessage);
+      // asyncio keeps the CancelledError of the future the task waited on (resuming `yield*`
+      // raises it, with the first cancel's message) and makes a new one only when there is none
+      if (exc === NO_EXCEPTION && waited !== null && waited.done() && carriesCancellation(waited)) {
+        // resume: the waited future's own CancelledError is thrown at the `yield*`
+      } else {
+        exc = new CancelledError(this._cancelMessage);
+      }
       this._mustCancel = false;
     }
     this._futWaiter = null;
@@ -185,8 +220,14 @@ export class Task<T = unknown> extends Future<T> {
     let result: IteratorResult<unknown, T>;
     try {
       result = exc === NO_EXCEPTION ? this._coro.next() : this._coro.throw(exc);
-    } catch (error) {
+    } catch (caught) {
       loop._currentTask = previous;
+      let error = caught;
+      if (exc instanceof BadYield && caught instanceof TypeError && caught.message.includes("'throw' method")) {
+        // `yield* [1, 2]`: V8 closes the plain iterator and reports that it has no `throw`;
+        // the useful message is ours
+        error = new RuntimeError(exc.message, { cause: caught });
+      }
       if (error instanceof CancelledError) {
         this._cancelledExc = error; // the same instance reaches whoever awaits this task
         Future.prototype.cancel.call(this);
@@ -218,6 +259,9 @@ export class Task<T = unknown> extends Future<T> {
         this._stepWith(new RuntimeError(`yield was used instead of yield* in task ${this} with ${yielded}`));
       } else if (yielded === this) {
         this._stepWith(new RuntimeError(`Task cannot await on itself: ${this}`));
+      } else if (yielded._awaited() !== null && findAwaitCycle(this, yielded) !== null) {
+        const cycle = findAwaitCycle(this, yielded)!;
+        this._stepWith(new RuntimeError(`await cycle: ${[this, ...cycle].map(String).join(" awaits ")}: awaiting it would never finish`));
       } else {
         yielded._blocking = false;
         yielded._addWaiter(this);
@@ -230,8 +274,13 @@ export class Task<T = unknown> extends Future<T> {
     } else if (isCoroutine(yielded)) {
       this._stepWith(new RuntimeError(`yield was used instead of yield* for generator in task ${this} with ${describe(yielded)}`));
     } else {
-      this._stepWith(new RuntimeError(`Task got bad yield: ${describe(yielded)}`));
+      this._stepWith(new BadYield(`Task got bad yield: ${describe(yielded)} (yield* was used on something that is not awaitable: only futures, tasks and coroutines can be awaited, not an Array, a string or another iterable)`));
     }
+  }
+
+  /** @internal What this task waits on (for await-cycle detection). */
+  override _awaited(): Future<unknown> | readonly Future<unknown>[] | null {
+    return this._futWaiter;
   }
 
   override toString(): string {
@@ -242,6 +291,51 @@ export class Task<T = unknown> extends Future<T> {
 }
 
 (Task.prototype as { _isTask: boolean })._isTask = true;
+
+/** The error thrown into a coroutine that yielded something that is not awaitable. */
+class BadYield extends RuntimeError {}
+
+/** Whether a done future ends whoever awaits it with a CancelledError. */
+function carriesCancellation(fut: Future<unknown>): boolean {
+  return fut._state === FutureState.Cancelled || (fut._state === FutureState.Failed && fut._result instanceof CancelledError);
+}
+
+/**
+ * The chain by which `start` (transitively) awaits `task`, or null. Followed through tasks'
+ * waiters and composite futures' children (gather), the links along which `cancel()`
+ * propagates: a cycle there would make cancellation recurse forever.
+ */
+function findAwaitCycle(task: Task<unknown>, start: Future<unknown>): Future<unknown>[] | null {
+  // the common shape is a short chain of tasks: walk it without allocating
+  let fut = start;
+  for (let steps = 0; steps < 64; steps++) {
+    const next = fut._awaited();
+    if (next === null) return null;
+    if (!(next instanceof Future) || next === task) break;
+    fut = next;
+  }
+  const parent = new Map<Future<unknown>, Future<unknown> | null>([[start, null]]);
+  const stack: Future<unknown>[] = [start];
+  while (stack.length > 0) {
+    const fut = stack.pop()!;
+    const next = fut._awaited();
+    if (next === null) continue;
+    const list = next instanceof Future ? [next] : next;
+    for (const child of list) {
+      if (child === task) {
+        const path: Future<unknown>[] = [];
+        for (let f: Future<unknown> | null = fut; f !== null; f = parent.get(f) ?? null) path.unshift(f);
+        path.push(task);
+        return path;
+      }
+      if (!parent.has(child) && !child.done()) {
+        parent.set(child, fut);
+        stack.push(child);
+      }
+    }
+  }
+  return null;
+}
 
 /**
  * Wrap a coroutine in a Task on the running loop (through its task factory).
