@@ -81,10 +81,12 @@ export type Command =
     }
   | { op: "kill"; id: number; signal: string | number }
   // signals: `signal` events carry the handler's id
-  | { op: "addSignal"; id: number; name: string }
+  /** `ifUnhandled`: install only if the host has no listener of its own for it (run()'s SIGINT). */
+  | { op: "addSignal"; id: number; name: string; ifUnhandled?: boolean }
   | { op: "removeSignal"; id: number }
   // executors: a pool of workers; `call` ends with a `result` event
-  | { op: "createExecutor"; id: number; maxWorkers: number }
+  /** `maxWorkers: null`: the host's default (asyncio's min(32, cpus + 4)). */
+  | { op: "createExecutor"; id: number; maxWorkers: number | null }
   | { op: "call"; id: number; executor: number; module: string; name: string; args: unknown[] }
   | { op: "shutdownExecutor"; id: number; wait: boolean };
 
