@@ -62,8 +62,9 @@ export type Command =
   | { op: "close"; id: number }
   /** Close at once, dropping unflushed writes. A `closed` event follows. */
   | { op: "abort"; id: number }
-  // datagrams
-  | { op: "bindDatagram"; id: number; localAddr?: [string, number] | null; remoteAddr?: [string, number] | null; reuseAddress?: boolean; family?: 4 | 6 }
+  // datagrams: `connected` (local, remote) or `error`, then `datagram` and `error` events; the loop
+  // ends every bindDatagram with `close`/`abort`, even a failed one (the host keeps the id until then)
+  | { op: "bindDatagram"; id: number; localAddr?: [string, number] | null; remoteAddr?: [string, number] | null; reuseAddress?: boolean; family?: 4 | 6; allowBroadcast?: boolean }
   | { op: "sendto"; id: number; bytes: Uint8Array; addr?: [string, number] | null }
   // subprocesses: the pipes are stream resources with their own ids (or null when not piped)
   | {
