@@ -143,15 +143,24 @@ export function describe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
   if (typeof value === "object") {
     try {
+      if (Array.isArray(value)) return `an Array of ${value.length}`;
       const s = String(value);
-      if (s !== "[object Object]") return s;
+      if (!/^\[object \w*\]$/.test(s)) return s;
+      const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+      if (!ctor || ctor === "Object") {
+        const keys = Object.keys(value);
+        return keys.length === 0 ? "an empty object {}" : `an object {${keys.slice(0, 4).join(", ")}${keys.length > 4 ? ", …" : ""}}`;
+      }
+      return `${/^[AEIOU]/.test(ctor) ? "an" : "a"} ${ctor} object`;
     } catch {
-      // fall through
+      return "an object (that could not be inspected: a Proxy?)";
     }
-    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-    return ctor ? `a ${ctor} object` : "an object";
   }
-  return String(value);
+  try {
+    return String(value);
+  } catch {
+    return typeof value;
+  }
 }
 
 /**
@@ -296,4 +305,22 @@ export class LimitOverrunError extends AsyncioError {
  */
 export class KeyboardInterrupt extends AsyncioError {
   override name = "KeyboardInterrupt";
+}
+
+/**
+ * @internal A structured form's body (`withLock`, `timeout`, `taskGroup`): a generator function.
+ * An `async` function is refused here, before anything runs: its code would start at once,
+ * outside the form (with no lock held, no deadline), at the first `await`.
+ */
+export function checkBody(body: unknown, where: string, shape: string): void {
+  if (typeof body !== "function") {
+    throw new TypeError(`${where}: body must be a generator function (${shape}), got ${describe(body)}`);
+  }
+  const tag = Object.prototype.toString.call(body);
+  if (tag === "[object AsyncFunction]" || tag === "[object AsyncGeneratorFunction]") {
+    throw new TypeError(
+      `${where}: body must be a generator function (${shape}), got an async function ${describe(body)}: ` +
+        "its code would run outside the form at its first await; write it as function* with yield*",
+    );
+  }
 }

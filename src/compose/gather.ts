@@ -4,7 +4,7 @@ import { CancelledError, describe } from "../errors.js";
 import { getEventLoop, _getRunningLoop } from "../loop/running.js";
 import { Future, type Awaitable } from "../tasks/futures.js";
 import type { EventLoop } from "../loop/event-loop.js";
-import { ensureFuture, isCoroutine, type Coro } from "../tasks/tasks.js";
+import { coroutineHint, ensureFuture, isCoroutine, type Coro } from "../tasks/tasks.js";
 
 /** `gather`'s trailing options argument. */
 export interface GatherOptions {
@@ -71,12 +71,18 @@ export function gather<A extends readonly Awaitable<unknown>[]>(...args: [...A, 
 export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   let returnExceptions = false;
   if (args.length > 0 && isOptions(args[args.length - 1])) {
-    returnExceptions = Boolean((args.pop() as GatherOptions).returnExceptions);
+    const options = args[args.length - 1] as GatherOptions;
+    try {
+      returnExceptions = Boolean(options.returnExceptions);
+      args.pop();
+    } catch {
+      // not readable as options (a Proxy whose traps throw): checked below as an awaitable
+    }
   }
   for (let i = 0; i < args.length; i++) {
     const aw = args[i];
     if (!(aw instanceof Future) && !isCoroutine(aw)) {
-      throw new TypeError(`gather(): argument ${i + 1} must be a coroutine, a Task or a Future, got ${describe(aw)}`);
+      throw new TypeError(`gather(): argument ${i + 1} must be a coroutine, a Task or a Future, got ${describe(aw)}${coroutineHint(aw)}`);
     }
   }
   if (args.length === 0) {

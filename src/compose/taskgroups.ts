@@ -19,7 +19,8 @@
 //   - the body's own error joins the children's errors in one ExceptionGroup.
 // JS has no BaseException: only CancelledError is special (no `_base_error` path).
 
-import { CancelledError, ExceptionGroup, RuntimeError, describe } from "../errors.js";
+import { CancelledError, ExceptionGroup, RuntimeError, checkBody, describe } from "../errors.js";
+import { trackCoroutine } from "../loop/debug.js";
 import { getRunningLoop } from "../loop/running.js";
 import { Future } from "../tasks/futures.js";
 import { futureAddToAwaitedBy, futureDiscardFromAwaitedBy } from "../introspect/graph.js";
@@ -320,8 +321,6 @@ export function taskGroup<T>(first: TaskGroup | TaskGroupBody<T>, second?: TaskG
     group = new TaskGroup();
     body = first;
   }
-  if (typeof body !== "function") {
-    throw new TypeError(`taskGroup(body): body must be a function* (tg) => coroutine, got ${describe(body)}`);
-  }
-  return runTaskGroup(group, body as TaskGroupBody<T>);
+  checkBody(body, "taskGroup(body)", "function* (tg) {…}");
+  return trackCoroutine(runTaskGroup(group, body as TaskGroupBody<T>), "taskGroup");
 }

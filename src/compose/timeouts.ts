@@ -9,7 +9,8 @@
 // only if no other cancellation was requested meanwhile (`uncancel() <= cancelling at entry`),
 // so an outer `task.cancel()` is never swallowed.
 
-import { CancelledError, RuntimeError, TimeoutError, checkSeconds, describe } from "../errors.js";
+import { CancelledError, RuntimeError, TimeoutError, checkSeconds, checkBody, describe } from "../errors.js";
+import { trackCoroutine } from "../loop/debug.js";
 import { _getRunningLoop } from "../loop/running.js";
 import { Future } from "../tasks/futures.js";
 import type { Handle } from "../loop/event-loop.js";
@@ -34,10 +35,8 @@ const STATE_NAMES = ["created", "active", "expiring", "expired", "finished"] as 
  */
 export type TimeoutBody<T> = (t: Timeout) => Coro<T> | Future<T>;
 
-function checkBody(body: unknown, where: string): void {
-  if (typeof body !== "function") {
-    throw new TypeError(`${where}: body must be a generator function (function* (t) {…}), got ${describe(body)}`);
-  }
+function checkTimeoutBody(body: unknown, where: string): void {
+  checkBody(body, where, "function* (t) {…}");
 }
 
 /**
@@ -118,8 +117,8 @@ export class Timeout {
    * const v = yield* t.run(function* () { return yield* fetch(); });
    */
   run<T>(body: TimeoutBody<T>): Coro<T> {
-    checkBody(body, "Timeout.run(body)");
-    return this._run(body);
+    checkTimeoutBody(body, "Timeout.run(body)");
+    return trackCoroutine(this._run(body), "Timeout.run");
   }
 
   /** @internal */
@@ -219,8 +218,8 @@ function* runTimeout<T>(delay: number | null, body: TimeoutBody<T>, label: strin
  */
 export function timeout<T>(delay: number | null | undefined, body: TimeoutBody<T>): Coro<T> {
   const d = checkSeconds(delay, "timeout(delay, body)", "delay", true);
-  checkBody(body, "timeout(delay, body)");
-  return runTimeout(d, body, `timeout(${d})`);
+  checkTimeoutBody(body, "timeout(delay, body)");
+  return trackCoroutine(runTimeout(d, body, `timeout(${d})`), "timeout");
 }
 
 /**
@@ -234,8 +233,8 @@ export function timeout<T>(delay: number | null | undefined, body: TimeoutBody<T
  */
 export function timeoutAt<T>(when: number | null | undefined, body: TimeoutBody<T>): Coro<T> {
   const w = checkSeconds(when, "timeoutAt(when, body)", "when", true);
-  checkBody(body, "timeoutAt(when, body)");
+  checkTimeoutBody(body, "timeoutAt(when, body)");
   const t = new Timeout(w);
   t._label = `timeoutAt(${w})`;
-  return t._run(body);
+  return trackCoroutine(t._run(body), "timeoutAt");
 }

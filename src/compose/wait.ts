@@ -7,6 +7,7 @@
 // cancellation and the TimeoutError follow the Timeout's rules.
 
 import { CancelledError, TimeoutError, ValueError, checkSeconds, describe } from "../errors.js";
+import { trackCoroutine } from "../loop/debug.js";
 import { getRunningLoop } from "../loop/running.js";
 import { Future } from "../tasks/futures.js";
 import { ensureFuture, isCoroutine, type Coro } from "../tasks/tasks.js";
@@ -108,7 +109,7 @@ export function wait<F extends Future<unknown>>(
     }
     if (!(f instanceof Future)) throw new TypeError(`wait(aws): item ${i} must be a Future or a Task, got ${describe(f)}`);
   }
-  return waitImpl(fs, timeout, returnWhen);
+  return trackCoroutine(waitImpl(fs, timeout, returnWhen), "wait");
 }
 
 function* waitImpl<F extends Future<unknown>>(fs: Set<F>, timeout: number | null, returnWhen: ReturnWhen): Coro<[Set<F>, Set<F>]> {
@@ -199,5 +200,5 @@ export function waitFor<T>(aw: Coro<T> | Future<T>, timeout: number | null | und
   if (!(aw instanceof Future) && !isCoroutine(aw)) {
     throw new TypeError(`waitFor(aw, timeout): aw must be a coroutine, a Task or a Future, got ${describe(aw)}`);
   }
-  return waitForImpl(aw, checkSeconds(timeout, "waitFor(aw, timeout)", "timeout", true));
+  return trackCoroutine(waitForImpl(aw, checkSeconds(timeout, "waitFor(aw, timeout)", "timeout", true)), "waitFor");
 }

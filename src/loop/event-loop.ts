@@ -186,6 +186,10 @@ function isGeneratorFunction(fn: unknown): boolean {
 }
 
 
+function describeError(exc: unknown): string {
+  return exc instanceof Error ? `${exc.name}: ${exc.message}` : describe(exc);
+}
+
 function isDriver(value: unknown): value is Driver {
   if (value === null || typeof value !== "object") return false;
   const d = value as Record<string, unknown>;
@@ -903,7 +907,14 @@ export class EventLoop {
     const lines = [message];
     for (const key of Object.keys(context).sort()) {
       if (key === "message" || key === "exception") continue;
-      lines.push(`${key}: ${describe(context[key])}`);
+      const value = context[key];
+      if (key === "context" && value !== null && typeof value === "object") {
+        // the context the failed handler was given: its message and exception, readable
+        const inner = value as ExceptionContext;
+        lines.push(`context: ${inner.message || "(no message)"}${inner.exception !== undefined ? ` (exception: ${describeError(inner.exception)})` : ""}`);
+      } else {
+        lines.push(`${key}: ${describe(value)}`);
+      }
     }
     if (context.exception !== undefined) console.error(lines.join("\n"), context.exception);
     else console.error(lines.join("\n"));

@@ -6,7 +6,8 @@
 // nothing happens until it is driven; arguments are checked at the call, state (is the lock
 // held?) when the coroutine runs, as in asyncio.
 
-import { CancelledError, RuntimeError, ValueError, describe, BrokenBarrierError } from "../errors.js";
+import { CancelledError, RuntimeError, ValueError, describe, BrokenBarrierError, checkBody } from "../errors.js";
+import { trackCoroutine } from "../loop/debug.js";
 import type { Coro } from "../tasks/tasks.js";
 import { isCoroutine } from "../tasks/tasks.js";
 import { LoopBound, WaitQueue } from "./wait-queue.js";
@@ -64,10 +65,11 @@ export class Lock extends LoopBound {
    * try { work(); } finally { lock.release(); }
    */
   acquire(): Coro<true> {
-    return this._acquire();
+    return trackCoroutine(this._acquire(), "Lock.acquire");
   }
 
-  private *_acquire(): Coro<true> {
+  /** @internal */
+  *_acquire(): Coro<true> {
     // Fair: take the lock at once only if nobody (still interested) waits for it.
     if (!this._locked && !this._waiters.hasLiveWaiter()) {
       this._locked = true;
@@ -150,7 +152,7 @@ export class Event extends LoopBound {
    * yield* event.wait();
    */
   wait(): Coro<true> {
-    return this._wait();
+    return trackCoroutine(this._wait(), "Event.wait");
   }
 
   private *_wait(): Coro<true> {
@@ -203,7 +205,7 @@ export class Condition extends LoopBound {
    * yield* cond.acquire();
    */
   acquire(): Coro<true> {
-    return this._lock.acquire();
+    return trackCoroutine(this._lock._acquire(), "Condition.acquire");
   }
 
   /**
@@ -225,7 +227,7 @@ export class Condition extends LoopBound {
    * while (!ready) yield* cond.wait();
    */
   wait(): Coro<true> {
-    return this._wait();
+    return trackCoroutine(this._wait(), "Condition.wait");
   }
 
   private *_wait(): Coro<true> {
@@ -273,7 +275,7 @@ export class Condition extends LoopBound {
     if (typeof predicate !== "function") {
       throw new TypeError(`Condition.waitFor(predicate): predicate must be a function, got ${describe(predicate)}`);
     }
-    return this._waitFor(predicate);
+    return trackCoroutine(this._waitFor(predicate), "Condition.waitFor");
   }
 
   private *_waitFor<R>(predicate: () => R): Coro<R> {
@@ -366,7 +368,7 @@ export class Semaphore extends LoopBound {
    * try { yield* work(); } finally { sem.release(); }
    */
   acquire(): Coro<true> {
-    return this._acquire();
+    return trackCoroutine(this._acquire(), "Semaphore.acquire");
   }
 
   private *_acquire(): Coro<true> {
@@ -480,7 +482,7 @@ export class Barrier extends LoopBound {
    * const index = yield* barrier.wait();
    */
   wait(): Coro<number> {
-    return this._wait();
+    return trackCoroutine(this._wait(), "Barrier.wait");
   }
 
   private *_wait(): Coro<number> {
@@ -539,7 +541,7 @@ export class Barrier extends LoopBound {
    * yield* barrier.reset();
    */
   reset(): Coro<null> {
-    return this._reset();
+    return trackCoroutine(this._reset(), "Barrier.reset");
   }
 
   private *_reset(): Coro<null> {
@@ -561,7 +563,7 @@ export class Barrier extends LoopBound {
    * yield* barrier.abort();
    */
   abort(): Coro<null> {
-    return this._abort();
+    return trackCoroutine(this._abort(), "Barrier.abort");
   }
 
   private *_abort(): Coro<null> {
@@ -623,10 +625,8 @@ export function withLock<T>(prim: Lockable, body: () => Coro<T>): Coro<T> {
       `withLock(prim, body): prim must be a Lock, Condition, Semaphore or BoundedSemaphore, got ${describe(prim)}`,
     );
   }
-  if (typeof body !== "function") {
-    throw new TypeError(`withLock(prim, body): body must be a generator function (function*), got ${describe(body)}`);
-  }
-  return lockedBody(prim, body);
+  checkBody(body, "withLock(prim, body)", "function* () {…}");
+  return trackCoroutine(lockedBody(prim, body), "withLock");
 }
 
 function* lockedBody<T>(prim: Lockable, body: () => Coro<T>): Coro<T> {

@@ -6,6 +6,7 @@
 // Array#shift), an array stack for the LIFO queue, a binary heap for the priority queue.
 
 import { ValueError, describe, QueueEmpty, QueueFull, QueueShutDown } from "../errors.js";
+import { trackCoroutine } from "../loop/debug.js";
 import { Event } from "./locks.js";
 import type { Coro } from "../tasks/tasks.js";
 import { LoopBound, WaitQueue } from "./wait-queue.js";
@@ -279,7 +280,13 @@ const SHOWN_ITEMS = 10;
 
 function checkMaxsize(fn: string, maxsize: unknown): number {
   if (typeof maxsize !== "number") {
-    throw new TypeError(`${fn}(maxsize): maxsize must be a number (0 or less: unbounded), got ${describe(maxsize)}`);
+    const hint =
+      maxsize !== null && typeof maxsize === "object" && fn === "PriorityQueue"
+        ? ` (the options object goes second: new PriorityQueue(0, { compare }))`
+        : maxsize !== null && typeof maxsize === "object"
+          ? " (the first argument is the maximum size)"
+          : "";
+    throw new TypeError(`${fn}(maxsize): maxsize must be a number (0 or less: unbounded), got ${describe(maxsize)}${hint}`);
   }
   if (maxsize !== maxsize) throw new ValueError(`${fn}(maxsize): maxsize must be a number (0 or less: unbounded), got NaN`);
   return maxsize;
@@ -347,7 +354,7 @@ export class Queue<T = unknown> extends LoopBound {
    * yield* q.put(job);
    */
   put(item: T): Coro<null> {
-    return this._putItem(item);
+    return trackCoroutine(this._putItem(item), "Queue.put");
   }
 
   private *_putItem(item: T): Coro<null> {
@@ -383,7 +390,7 @@ export class Queue<T = unknown> extends LoopBound {
    * const job = yield* q.get();
    */
   get(): Coro<T> {
-    return this._getItem();
+    return trackCoroutine(this._getItem(), "Queue.get");
   }
 
   private *_getItem(): Coro<T> {
@@ -431,7 +438,7 @@ export class Queue<T = unknown> extends LoopBound {
    * yield* q.join();
    */
   join(): Coro<null> {
-    return this._join();
+    return trackCoroutine(this._join(), "Queue.join");
   }
 
   private *_join(): Coro<null> {

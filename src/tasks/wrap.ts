@@ -35,6 +35,15 @@ class WrappedPromise implements Resource {
   }
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value === null || (typeof value !== "object" && typeof value !== "function")) return false;
+  try {
+    return typeof (value as PromiseLike<unknown>).then === "function";
+  } catch {
+    return false; // a Proxy whose traps throw
+  }
+}
+
 /**
  * Turn a host Promise (or any thenable) into a loop Future.
  *
@@ -42,7 +51,7 @@ class WrappedPromise implements Resource {
  * function* main() { const res = yield* wrap(fetch(url)); }
  */
 export function wrap<T>(promise: PromiseLike<T>, options: { loop?: EventLoop } = {}): Future<T> {
-  if (promise === null || (typeof promise !== "object" && typeof promise !== "function") || typeof promise.then !== "function") {
+  if (!isThenable(promise)) {
     throw new TypeError(`wrap(promise): promise must be a Promise or thenable, got ${describe(promise)}`);
   }
   const loop = options?.loop ?? _getRunningLoop() ?? getEventLoop();

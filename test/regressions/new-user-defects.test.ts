@@ -85,7 +85,9 @@ describe.each(CORES)("%s core", (core) => {
     it("a task awaiting gather(currentTask()) gets a RuntimeError, not a stack overflow", () => {
       const err = runSync(function* () {
         const t = createTask((function* () {
-          yield* gather(currentTask()!);
+          const g = gather(currentTask()!);
+          g.addDoneCallback((f) => void f.exception()); // retrieved: no unretrieved-error report
+          yield* g;
         })());
         try {
           yield* t;
@@ -151,5 +153,122 @@ describe.each(CORES)("%s core", (core) => {
       }, { core });
       expect(seen).toBe("first");
     });
+  });
+});
+
+describe("debug mode reports every dropped operation coroutine", () => {
+  const dropped: [string, (lib: typeof import("../../src/index.ts")) => void][] = [
+    ["Queue.put", (w) => void new w.Queue().put(1)],
+    ["Queue.get", (w) => void new w.Queue().get()],
+    ["Queue.join", (w) => void new w.Queue().join()],
+    ["Lock.acquire", (w) => void new w.Lock().acquire()],
+    ["Event.wait", (w) => void new w.Event().wait()],
+    ["Condition.wait", (w) => void new w.Condition().wait()],
+    ["Semaphore.acquire", (w) => void new w.Semaphore(1).acquire()],
+    ["Barrier.wait", (w) => void new w.Barrier(2).wait()],
+    ["Barrier.abort", (w) => void new w.Barrier(2).abort()],
+    ["Barrier.reset", (w) => void new w.Barrier(2).reset()],
+    ["waitFor", (w) => void w.waitFor(w.sleep(0), 1)],
+    ["timeout", (w) => void w.timeout(1, function* () {})],
+    ["taskGroup", (w) => void w.taskGroup(function* () {})],
+    ["withLock", (w) => void w.withLock(new w.Lock(), function* () {})],
+  ];
+  it.each(dropped)("%s", async (name, drop) => {
+    const w = await import("../../src/index.ts");
+    const warned: string[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => void warned.push(args.join(" "));
+    try {
+      w.runSync(function* () {
+        drop(w);
+        yield* w.sleep(0);
+      }, { debug: true });
+    } finally {
+      console.warn = original;
+    }
+    expect(warned.join("\n")).toContain(`coroutine '${name}' was never awaited`);
+  });
+});
+
+describe("async bodies are refused at the call, before anything runs", () => {
+  it.each([
+    ["withLock", (w: typeof import("../../src/index.ts"), body: never) => w.withLock(new w.Lock(), body)],
+    ["timeout", (w: typeof import("../../src/index.ts"), body: never) => w.timeout(1, body)],
+    ["timeoutAt", (w: typeof import("../../src/index.ts"), body: never) => w.timeoutAt(1, body)],
+    ["taskGroup", (w: typeof import("../../src/index.ts"), body: never) => w.taskGroup(body)],
+  ])("%s(async …) throws TypeError and the body never runs", async (name, call) => {
+    const w = await import("../../src/index.ts");
+    let ran = false;
+    const body = async () => {
+      ran = true;
+    };
+    w.runSync(function* () {
+      expectThrows(() => call(w, body as never), TypeError, /generator function.*async function/);
+    });
+    expect(ran).toBe(false);
+  });
+});
+
+describe("messages a user can act on", () => {
+  it("a plain object is described by its keys, not 'a Object object'", async () => {
+    const w = await import("../../src/index.ts");
+    const err = expectThrows(() => w.ensureFuture({ a: 1 } as never), TypeError) as Error;
+    expect(err.message).not.toContain("a Object object");
+    expect(err.message).toContain("an object {a}");
+  });
+
+  it("the failed exception-handler report shows the original context's message", async () => {
+    const w = await import("../../src/index.ts");
+    const printed: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void printed.push(args.map(String).join(" "));
+    try {
+      w.runSync(function* () {
+        const loop = w.getRunningLoop();
+        loop.setExceptionHandler(() => {
+          throw new Error("handler broke");
+        });
+        loop.callSoon(() => {
+          throw new Error("callback broke");
+        });
+        yield* w.sleep(0);
+        yield* w.sleep(0);
+      });
+    } finally {
+      console.error = original;
+    }
+    const text = printed.join("\n");
+    expect(text).toContain("Unhandled error in exception handler");
+    expect(text).toContain("context: Exception in callback");
+    expect(text).toContain("callback broke");
+    expect(text).not.toContain("Object object");
+  });
+
+  it("gather(promise) and createTask(promise) point to wrap()", async () => {
+    const w = await import("../../src/index.ts");
+    w.runSync(function* () {
+      const p = Promise.resolve(1);
+      expectThrows(() => w.gather(p as never), TypeError, /wrap\(promise\)/);
+      const err = expectThrows(() => w.createTask(p as never), TypeError, /wrap\(promise\)/) as Error;
+      expect(err.message).not.toContain("call the generator function");
+      yield* w.sleep(0);
+    });
+  });
+
+  it("a Proxy argument gets the library's argument error, not the Proxy trap's", async () => {
+    const w = await import("../../src/index.ts");
+    const hostile = new Proxy({}, { get() { throw new Error("trap fired"); } });
+    w.runSync(function* () {
+      expectThrows(() => w.createTask(hostile as never), TypeError, /a coroutine was expected/);
+      expectThrows(() => w.gather(hostile as never), TypeError, /argument 1 must be/);
+      expectThrows(() => w.wrap(hostile as never), TypeError, /promise must be a Promise/);
+      expectThrows(() => w.ensureFuture(hostile as never), TypeError, /ensureFuture/);
+      yield* w.sleep(0);
+    });
+  });
+
+  it("new PriorityQueue({ compare }) says the options go second", async () => {
+    const w = await import("../../src/index.ts");
+    expectThrows(() => new w.PriorityQueue({ compare: () => 0 } as never), TypeError, /options object goes second/);
   });
 });
