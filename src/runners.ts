@@ -84,8 +84,25 @@ function reportLeftovers(loop: EventLoop, tasks: Task<unknown>[]): void {
   }
 }
 
+/**
+ * Close what main left open (servers, transports, processes, executors, signal handlers): run()
+ * owns the loop, so nothing may outlive it. Debug mode names each one, as asyncio's
+ * ResourceWarning would.
+ */
+function closeResources(loop: EventLoop): void {
+  for (const resource of loop._openResources()) {
+    if (loop.getDebug()) console.warn(`wasyncio: ${resource} was still open when main ended; run() closed it`);
+    try {
+      resource.closeForShutdown();
+    } catch (exc) {
+      loop.callExceptionHandler({ message: `error while closing ${resource} at the end of run()`, exception: exc });
+    }
+  }
+}
+
 function finish(loop: EventLoop): void {
   loop._deadlockHint = null;
+  closeResources(loop);
   loop.close();
   setEventLoop(null);
 }
