@@ -69,3 +69,8 @@ export { Lock, Event, Condition, Semaphore, BoundedSemaphore, Barrier, withLock 
 export type { Lockable } from "./sync/locks.js";
 export { Queue, PriorityQueue, LifoQueue, pythonOrder } from "./sync/queues.js";
 export type { Compare, PriorityQueueOptions } from "./sync/queues.js";
+export type { Driver, Command, HostEvent, Resource, WireError, Address, Feature, WakeReason, StdioMode, TlsOptions } from "./io/driver.js";
+export { TimersDriver } from "./io/timers.js";
+export { defaultDriver } from "./io/choose.js";
+export { DatagramProtocol, DatagramTransport } from "./streams/datagrams.js";
+export type { DatagramEndpointOptions, DatagramProtocolLike } from "./streams/datagrams.js";
