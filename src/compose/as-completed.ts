@@ -10,7 +10,7 @@
 
 import { RuntimeError, TimeoutError, ValueError, checkSeconds, describe } from "../errors.js";
 import { getEventLoop, _getRunningLoop } from "../loop/running.js";
-import { Future } from "../tasks/futures.js";
+import { Future, type Awaitable } from "../tasks/futures.js";
 import type { EventLoop } from "../loop/event-loop.js";
 import { ensureFuture, isCoroutine, type Coro } from "../tasks/tasks.js";
 
@@ -26,6 +26,9 @@ export interface AsCompletedOptions {
 }
 
 const OPTIONS = new Set(["timeout"]);
+
+/** What `yield*` of an awaitable gives: number for a Coro<number>, a Task<number> or a Future<number>. */
+type AwaitedOf<A> = A extends Awaitable<infer T> ? T : never;
 
 /**
  * One item of `asCompleted`: a Future that, once awaited, settles like the next awaitable to
@@ -220,6 +223,11 @@ export class AsCompleted<T> implements IterableIterator<Future<T>> {
  *   if (page.ok) break;       // the rest keep running
  * }
  */
+export function asCompleted<A extends Future<unknown> | Coro<unknown>>(
+  aws: Iterable<A>,
+  options?: AsCompletedOptions,
+): AsCompleted<AwaitedOf<A>>;
+export function asCompleted<T>(aws: Iterable<Future<T> | Coro<T>>, options?: AsCompletedOptions): AsCompleted<T>;
 export function asCompleted<T>(aws: Iterable<Future<T> | Coro<T>>, options: AsCompletedOptions = {}): AsCompleted<T> {
   if (aws instanceof Future || isCoroutine(aws)) {
     throw new TypeError(

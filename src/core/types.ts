@@ -43,17 +43,8 @@ export interface SchedulerCore {
   reset(): void;
 }
 
-/** Byte offsets of the core's STATE block (see the memory map in assembly/index.ts). */
-export const enum State {
-  ReadyLen = 0,
-  TimerLen = 4,
-  BatchLen = 8,
-  BatchPtr = 12,
-  Live = 16,
-  SlotHigh = 20,
-  Checksum = 24,
-  NextDeadline = 32,
-}
+/** Byte offsets of the core's STATE block, generated from assembly/index.ts. */
+export { State, CORE_EXPORTS } from "./layout.generated.js";
 
 /** 2^32: ids are `gen * SLOT_SPAN + slot`. */
 export const SLOT_SPAN = 4294967296;
