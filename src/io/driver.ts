@@ -96,7 +96,7 @@ export type HostEvent =
   | { kind: "settled"; id: number; ok: boolean; value: unknown }
   | { kind: "connected"; id: number; local: Address | null; remote: Address | null; peercert?: unknown; cipher?: unknown }
   | { kind: "listening"; id: number; addresses: Address[] }
-  | { kind: "accepted"; id: number; child: number; local: Address | null; remote: Address | null; peercert?: unknown }
+  | { kind: "accepted"; id: number; child: number; local: Address | null; remote: Address | null; peercert?: unknown; cipher?: unknown }
   | { kind: "data"; id: number; bytes: Uint8Array }
   | { kind: "eof"; id: number }
   /** `n` bytes written earlier have left the host's buffer (write-buffer accounting). */
