@@ -8,6 +8,7 @@ import type { Command, Feature, HostEvent } from "./driver.js";
 import { TimersDriver } from "./timers.js";
 import { NodeNet } from "./node-net.js";
 import { NodeProc } from "./node-proc.js";
+import { NodeUdp } from "./node-udp.js";
 
 type GetBuiltin = (name: string) => unknown;
 
@@ -30,6 +31,7 @@ export interface NodeHost {
 export class NodeDriver extends TimersDriver {
   private readonly _net: NodeNet;
   private readonly _proc: NodeProc;
+  private readonly _udp: NodeUdp;
 
   constructor(host?: string) {
     super(host);
@@ -42,24 +44,28 @@ export class NodeDriver extends TimersDriver {
     };
     this._net = new NodeNet(shared);
     this._proc = new NodeProc(shared);
+    this._udp = new NodeUdp(shared);
   }
 
   override send(command: Command): void {
-    if (this._net.handles(command)) this._net.send(command);
+    // UDP first: it takes close/abort of the sockets it made, the rest go to net
+    if (this._udp.handles(command)) this._udp.send(command);
+    else if (this._net.handles(command)) this._net.send(command);
     else if (this._proc.handles(command)) this._proc.send(command);
     else super.send(command);
   }
 
   override supports(feature: Feature): boolean {
-    return this._net.supports(feature) || this._proc.supports(feature);
+    return this._net.supports(feature) || this._proc.supports(feature) || this._udp.supports(feature);
   }
 
   override hostObject(id: number): unknown {
-    return this._net.hostObject(id) ?? this._proc.hostObject(id);
+    return this._udp.hostObject(id) ?? this._net.hostObject(id) ?? this._proc.hostObject(id);
   }
 
   override detach(): void {
     this._net.detach();
+    this._udp.detach();
     this._proc.detach();
     super.detach();
   }
