@@ -4,7 +4,7 @@
 // plus the transport's sendto rules from test_selector_events.py. Every test ends with no
 // resource open.
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Socket } from "node:dgram";
 import {
   ConnectionRefusedError,
@@ -13,7 +13,10 @@ import {
   OSError,
   ValueError,
   CancelledError,
+  NotImplementedError,
+  TimersDriver,
   getRunningLoop,
+  newEventLoop,
   run,
   sleep,
 } from "../../src/index.ts";
@@ -597,5 +600,41 @@ describe("extra info and shutdown", () => {
     expect(loop!.isClosed()).toBe(true);
     expect(() => sock!.address()).toThrow(/Not running/);
     expect(proto!.state).toBe("INITIALIZED");
+  });
+});
+
+describe("hosts and debug mode", () => {
+  it("a host without UDP: NotImplementedError at the call, naming the feature", () => {
+    const loop = newEventLoop({ driver: new TimersDriver("browser") });
+    try {
+      expect(() => loop.createDatagramEndpoint(() => new DatagramProtocol(), { family: 4 })).toThrow(NotImplementedError);
+      expect(() => loop.createDatagramEndpoint(() => new DatagramProtocol(), { family: 4 })).toThrow(
+        "UDP datagrams are not available on browser",
+      );
+      expect(loop._openResources()).toEqual([]);
+    } finally {
+      loop.close();
+    }
+  });
+
+  it("a closed loop: RuntimeError at the call", () => {
+    const loop = newEventLoop();
+    loop.close();
+    expect(() => loop.createDatagramEndpoint(() => new DatagramProtocol(), { family: 4 })).toThrow(/Event loop is closed/);
+  });
+
+  it("debug mode reports a createDatagramEndpoint coroutine that was never driven", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      await run(function* () {
+        getRunningLoop().createDatagramEndpoint(() => new DatagramProtocol(), { family: 4 }); // the bug: no yield*
+        yield* sleep(0);
+      }, { debug: true });
+      const lines = warn.mock.calls.map((c) => String(c[0])).filter((l) => l.includes("never awaited"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain("coroutine 'createDatagramEndpoint' was never awaited");
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
