@@ -74,3 +74,6 @@ export { TimersDriver } from "./io/timers.js";
 export { defaultDriver } from "./io/choose.js";
 export { DatagramProtocol, DatagramTransport } from "./streams/datagrams.js";
 export type { DatagramEndpointOptions, DatagramProtocolLike } from "./streams/datagrams.js";
+import "./streams/signals.js"; // loop.addSignalHandler, loop.removeSignalHandler
+export { WorkerPoolExecutor, toThread } from "./streams/executor.js";
+export type { WorkerFunction, WorkerPoolOptions } from "./streams/executor.js";

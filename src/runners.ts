@@ -9,6 +9,7 @@ import { Future } from "./tasks/futures.js";
 import { EventLoop, type LoopOptions } from "./loop/event-loop.js";
 import { gather } from "./compose/gather.js";
 import { Task, allTasks, isCoroutine, type Coro } from "./tasks/tasks.js";
+import { catchSigint } from "./streams/signals.js";
 
 /** Options of `run` and `runSync`. */
 export type RunOptions = LoopOptions;
@@ -116,6 +117,7 @@ function finish(loop: EventLoop): void {
  */
 export function run<T>(main: Main<T>, options: RunOptions = {}): Promise<T> {
   const { loop, task } = prepare(main, options, "run", "real");
+  const sigintDone = catchSigint(loop, task as Task<unknown>); // Ctrl+C cancels main, as asyncio.Runner
   const cleanup = async (failed: boolean) => {
     try {
       const left = leftovers(loop);
@@ -133,12 +135,14 @@ export function run<T>(main: Main<T>, options: RunOptions = {}): Promise<T> {
   };
   return loop.runUntilComplete(task).then(
     async (value) => {
+      sigintDone();
       await cleanup(false);
       return value;
     },
     async (exc) => {
+      const err = sigintDone(exc); // KeyboardInterrupt if SIGINT cancelled main
       await cleanup(true);
-      throw exc;
+      throw err;
     },
   );
 }

@@ -1,34 +1,542 @@
-// Node processes for the driver: subprocesses (node:child_process), signals (process.on),
-// worker executors (node:worker_threads).
-// Host callbacks become events through `host.emit`; nothing here calls into the loop.
+// Node processes for the driver: signals (process.on), worker executors (node:worker_threads)
+// and subprocesses (node:child_process, whose pipes are stream resources with their own ids).
+// Host callbacks become events through `host.emit`; nothing here calls into the loop, and
+// nothing emits from inside `send` (an outcome known at once is emitted from a microtask).
 
+import type { ChildProcess, StdioOptions } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import type { Worker } from "node:worker_threads";
 import { NotImplementedError } from "../errors.js";
-import type { Command, Feature } from "./driver.js";
+import type { Command, Feature, HostEvent, StdioMode, WireError } from "./driver.js";
 import type { NodeHost } from "./node.js";
 
 const OPS = new Set<Command["op"]>([
   "spawn", "kill", "addSignal", "removeSignal", "createExecutor", "call", "shutdownExecutor",
 ]);
 
+/** Stream commands: NodeProc takes them for the ids it owns (pipes, queued calls). */
+const STREAM_OPS = new Set<Command["op"]>(["write", "writeEof", "pauseReading", "resumeReading", "close", "abort"]);
+
+/** An error as data; a worker's error keeps its class name (`e.name`, else its constructor's). */
+export function toWire(err: unknown): WireError {
+  if (err !== null && typeof err === "object") {
+    const e = err as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown; constructor?: { name?: unknown } };
+    let name = typeof e.name === "string" ? e.name : "Error";
+    const ctor = typeof e.constructor?.name === "string" ? e.constructor.name : "";
+    if (name === "Error" && ctor !== "" && ctor !== "Object") name = ctor;
+    const wire: WireError = { name, message: typeof e.message === "string" ? e.message : String(err) };
+    if (typeof e.code === "string") wire.code = e.code;
+    if (typeof e.stack === "string") wire.stack = e.stack;
+    return wire;
+  }
+  return { name: "Error", message: `non-error thrown: ${String(err)}` };
+}
+
+// ---- the worker's code --------------------------------------------------------------------------
+//
+// Started with `new Worker(WORKER_SOURCE, { eval: true })`, so the bundle needs no file of its
+// own (it runs the same from dist/ and from an installed tarball). One call at a time: the pool
+// posts the next only after the result came back. The module is imported by the worker
+// (cached by the module system after the first call); the export is called with the
+// structured-cloned arguments, awaited if it returns a promise, and the result is posted back.
+// An error is posted as data with its class name, message, stack and code.
+const WORKER_SOURCE = `"use strict";
+const { parentPort } = require("node:worker_threads");
+function wire(e) {
+  if (e !== null && typeof e === "object") {
+    let name = typeof e.name === "string" ? e.name : "Error";
+    const ctor = e.constructor && typeof e.constructor.name === "string" ? e.constructor.name : "";
+    if (name === "Error" && ctor !== "" && ctor !== "Object") name = ctor;
+    const w = { name, message: typeof e.message === "string" ? e.message : String(e) };
+    if (typeof e.code === "string") w.code = e.code;
+    if (typeof e.stack === "string") w.stack = e.stack;
+    return w;
+  }
+  return { name: "Error", message: "non-error thrown: " + String(e) };
+}
+parentPort.on("message", async (m) => {
+  let value;
+  try {
+    const mod = await import(m.module);
+    const fn = mod[m.name];
+    if (typeof fn !== "function") {
+      throw new TypeError(m.name in mod
+        ? "export '" + m.name + "' of " + m.module + " is not a function (it is " + typeof fn + ")"
+        : "module " + m.module + " has no export named '" + m.name + "'");
+    }
+    value = await fn(...m.args);
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, ok: false, error: wire(e) });
+    return;
+  }
+  try {
+    parentPort.postMessage({ id: m.id, ok: true, value });
+  } catch (e) {
+    const w = wire(e);
+    w.message = "the result of " + m.name + "() could not be sent back: " + w.message;
+    parentPort.postMessage({ id: m.id, ok: false, error: w });
+  }
+});
+`;
+
+interface Call {
+  id: number;
+  module: string;
+  name: string;
+  args: unknown[];
+}
+
+interface PoolWorker {
+  worker: Worker;
+  current: Call | null;
+  /** We asked it to stop: its exit is not a crash. */
+  stopping: boolean;
+}
+
+/** One executor: up to `max` workers, made on demand, and a FIFO of calls waiting for one. */
+interface Pool {
+  id: number;
+  max: number;
+  workers: Set<PoolWorker>;
+  idle: PoolWorker[];
+  queue: Call[];
+  /** shutdown(wait=true) was asked: terminate each worker once the queue is empty. */
+  closing: boolean;
+}
+
+// ---- subprocesses -------------------------------------------------------------------------------
+
+/** One pipe of a child process, as a stream resource. */
+interface Pipe {
+  id: number;
+  proc: number;
+  readable: Readable | null;
+  writable: Writable | null;
+  /** Sizes of the writes not yet flushed, in order (one shared callback pops them). */
+  sizes: number[];
+  onWritten: (err?: Error | null) => void;
+  /** stderr merged into this stdout pipe (STDOUT): eof waits for both streams. */
+  merged: number;
+  ended: number;
+  closedCount: number;
+  closed: boolean;
+}
+
+function stdioFor(mode: StdioMode): "pipe" | "ignore" | "inherit" {
+  return mode === "pipe" ? "pipe" : mode === "devnull" ? "ignore" : "inherit";
+}
+
+function bytesOf(chunk: Uint8Array | string): Uint8Array {
+  if (typeof chunk === "string") return new TextEncoder().encode(chunk);
+  return chunk;
+}
+
 export class NodeProc {
+  private readonly signals = new Map<number, { name: string; listener: () => void }>();
+  private readonly pools = new Map<number, Pool>();
+  /** Calls sent and not yet answered, by call id (so an `abort` can drop a queued one). */
+  private readonly calls = new Map<number, Pool>();
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly pipes = new Map<number, Pipe>();
+  private readonly later: HostEvent[] = [];
+  private laterQueued = false;
+
   constructor(private readonly host: NodeHost) {}
 
   handles(command: Command): boolean {
-    return OPS.has(command.op);
+    if (OPS.has(command.op)) return true;
+    if (!STREAM_OPS.has(command.op)) return false;
+    const id = (command as { id: number }).id;
+    return this.pipes.has(id) || this.calls.has(id);
   }
 
   send(command: Command): void {
-    throw new NotImplementedError(`'${command.op}' is not available on ${this.host.host} yet`);
+    switch (command.op) {
+      case "addSignal":
+        return this.addSignal(command.id, command.name, command.ifUnhandled === true);
+      case "removeSignal":
+        return this.removeSignal(command.id);
+      case "createExecutor":
+        return this.createExecutor(command.id, command.maxWorkers);
+      case "call":
+        return this.call(command);
+      case "shutdownExecutor":
+        return this.shutdownExecutor(command.id, command.wait);
+      case "spawn":
+        return this.spawn(command);
+      case "kill":
+        return this.kill(command.id, command.signal);
+      case "abort":
+        if (this.calls.has(command.id)) return this.dropCall(command.id);
+        return this.pipeCommand(command);
+      case "write":
+      case "writeEof":
+      case "pauseReading":
+      case "resumeReading":
+      case "close":
+        return this.pipeCommand(command);
+      default:
+        throw new NotImplementedError(`'${command.op}' is not a process operation`);
+    }
   }
 
-  supports(_feature: Feature): boolean {
-    return false;
+  supports(feature: Feature): boolean {
+    return feature === "signals" || feature === "workers" || feature === "subprocess";
   }
 
-  hostObject(_id: number): unknown {
-    return null;
+  hostObject(id: number): unknown {
+    const pipe = this.pipes.get(id);
+    if (pipe !== undefined) return pipe.readable ?? pipe.writable;
+    return this.children.get(id) ?? null;
   }
 
-  /** The loop closed: destroy what is still open. */
-  detach(): void {}
+  /** The loop closed: remove our signal listeners, kill the children, stop the workers. */
+  detach(): void {
+    const proc = this.process();
+    for (const { name, listener } of this.signals.values()) proc.removeListener(name, listener);
+    this.signals.clear();
+    for (const pool of this.pools.values()) this.terminatePool(pool);
+    this.pools.clear();
+    this.calls.clear();
+    for (const pipe of this.pipes.values()) {
+      pipe.readable?.destroy();
+      pipe.writable?.destroy();
+    }
+    this.pipes.clear();
+    for (const child of this.children.values()) {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+    this.children.clear();
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------------
+
+  private process(): NodeJS.Process {
+    return this.host.load<NodeJS.Process>("node:process");
+  }
+
+  /** An outcome known during `send`: emitted from a microtask, since `send` must not wake the loop. */
+  private emitLater(event: HostEvent): void {
+    this.later.push(event);
+    if (this.laterQueued) return;
+    this.laterQueued = true;
+    queueMicrotask(() => {
+      this.laterQueued = false;
+      const events = this.later.splice(0);
+      for (const e of events) this.host.emit(e);
+    });
+  }
+
+  // ---- signals ------------------------------------------------------------------------------
+
+  private addSignal(id: number, name: string, ifUnhandled: boolean): void {
+    const proc = this.process();
+    if (ifUnhandled && proc.listenerCount(name) > 0) return; // the program handles it itself
+    const listener = () => this.host.emit({ kind: "signal", id, name });
+    proc.on(name as NodeJS.Signals, listener); // throws for a signal the host cannot catch
+    this.signals.set(id, { name, listener });
+  }
+
+  private removeSignal(id: number): void {
+    const entry = this.signals.get(id);
+    if (entry === undefined) return;
+    this.signals.delete(id);
+    this.process().removeListener(entry.name, entry.listener);
+  }
+
+  // ---- executors ----------------------------------------------------------------------------
+
+  private createExecutor(id: number, maxWorkers: number | null): void {
+    let max = maxWorkers;
+    if (max === null) {
+      const os = this.host.load<typeof import("node:os")>("node:os");
+      const cpus = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+      max = Math.min(32, cpus + 4); // asyncio's ThreadPoolExecutor default
+    }
+    this.pools.set(id, { id, max, workers: new Set(), idle: [], queue: [], closing: false });
+  }
+
+  private call(command: Extract<Command, { op: "call" }>): void {
+    const pool = this.pools.get(command.executor);
+    const call: Call = { id: command.id, module: this.moduleUrl(command.module), name: command.name, args: command.args };
+    if (pool === undefined || pool.closing) {
+      this.emitLater({ kind: "result", id: call.id, ok: false, value: undefined, error: { name: "RuntimeError", message: "cannot schedule new calls after the executor was shut down" } });
+      return;
+    }
+    this.calls.set(call.id, pool);
+    const idle = pool.idle.pop();
+    if (idle !== undefined) this.dispatch(pool, idle, call);
+    else if (pool.workers.size < pool.max) this.dispatch(pool, this.startWorker(pool), call);
+    else pool.queue.push(call);
+  }
+
+  /** An absolute path becomes a file: URL; URLs and package names are imported as they are. */
+  private moduleUrl(module: string): string {
+    if (module.startsWith("/") || /^[A-Za-z]:[\\/]/.test(module) || module.startsWith("\\\\")) {
+      return this.host.load<typeof import("node:url")>("node:url").pathToFileURL(module).href;
+    }
+    return module;
+  }
+
+  private startWorker(pool: Pool): PoolWorker {
+    const { Worker } = this.host.load<typeof import("node:worker_threads")>("node:worker_threads");
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const entry: PoolWorker = { worker, current: null, stopping: false };
+    let crash: unknown = null;
+    worker.on("message", (msg: { id: number; ok: boolean; value?: unknown; error?: WireError }) => {
+      const call = entry.current;
+      if (call === null || call.id !== msg.id) return;
+      entry.current = null;
+      this.calls.delete(call.id);
+      this.host.emit({ kind: "result", id: call.id, ok: msg.ok, value: msg.value, error: msg.error });
+      this.next(pool, entry);
+    });
+    worker.on("error", (err) => {
+      crash = err; // an error thrown outside a call (a stray timer's callback): the worker exits
+    });
+    worker.on("exit", (code) => {
+      pool.workers.delete(entry);
+      const at = pool.idle.indexOf(entry);
+      if (at >= 0) pool.idle.splice(at, 1);
+      if (entry.stopping) return;
+      const call = entry.current;
+      entry.current = null;
+      if (call !== null) {
+        this.calls.delete(call.id);
+        const why = crash !== null ? toWire(crash) : null;
+        this.host.emit({
+          kind: "result", id: call.id, ok: false, value: undefined,
+          error: {
+            name: why?.name ?? "Error",
+            message: `the worker running ${call.name}() exited unexpectedly (exit code ${code})${why !== null ? ": " + why.message : ""}`,
+            stack: why?.stack,
+          },
+        });
+      }
+      // calls still queued get a fresh worker
+      if (this.pools.get(pool.id) === pool && pool.queue.length > 0 && pool.workers.size < pool.max) {
+        this.dispatch(pool, this.startWorker(pool), pool.queue.shift()!);
+      }
+    });
+    pool.workers.add(entry);
+    return entry;
+  }
+
+  private dispatch(pool: Pool, entry: PoolWorker, call: Call): void {
+    entry.current = call;
+    entry.worker.ref(); // a call in progress keeps the host alive; an idle worker does not
+    try {
+      entry.worker.postMessage({ id: call.id, module: call.module, name: call.name, args: call.args });
+    } catch (err) {
+      // an argument that cannot be cloned: this call fails, the worker stays free
+      entry.current = null;
+      this.calls.delete(call.id);
+      const wire = toWire(err);
+      wire.message = `the arguments of ${call.name}() could not be sent to a worker: ${wire.message}`;
+      this.emitLater({ kind: "result", id: call.id, ok: false, value: undefined, error: wire });
+      this.next(pool, entry);
+    }
+  }
+
+  /** A worker is free: give it the next queued call, or park it (unref'd). */
+  private next(pool: Pool, entry: PoolWorker): void {
+    const call = pool.queue.shift();
+    if (call !== undefined) return this.dispatch(pool, entry, call);
+    if (pool.closing) {
+      this.stopWorker(pool, entry);
+      if (pool.workers.size === 0) this.pools.delete(pool.id);
+      return;
+    }
+    entry.worker.unref();
+    pool.idle.push(entry);
+  }
+
+  private dropCall(id: number): void {
+    const pool = this.calls.get(id)!;
+    this.calls.delete(id);
+    const at = pool.queue.findIndex((c) => c.id === id);
+    if (at >= 0) pool.queue.splice(at, 1);
+    // a call already running finishes in its worker; its result is dropped by the loop
+  }
+
+  private shutdownExecutor(id: number, wait: boolean): void {
+    const pool = this.pools.get(id);
+    if (pool === undefined) return;
+    if (!wait) {
+      this.terminatePool(pool);
+      this.pools.delete(id);
+      return;
+    }
+    pool.closing = true;
+    for (const entry of pool.idle.splice(0)) this.stopWorker(pool, entry);
+    if (pool.workers.size === 0 || Array.from(pool.workers).every((w) => w.stopping)) this.pools.delete(id);
+  }
+
+  private stopWorker(pool: Pool, entry: PoolWorker): void {
+    entry.stopping = true;
+    pool.workers.delete(entry);
+    entry.worker.unref();
+    void entry.worker.terminate();
+  }
+
+  /** Stop every worker now; calls queued or running are dropped without events. */
+  private terminatePool(pool: Pool): void {
+    for (const call of pool.queue) this.calls.delete(call.id);
+    pool.queue.length = 0;
+    pool.idle.length = 0;
+    for (const entry of Array.from(pool.workers)) {
+      if (entry.current !== null) this.calls.delete(entry.current.id);
+      this.stopWorker(pool, entry);
+    }
+  }
+
+  // ---- subprocesses -------------------------------------------------------------------------
+
+  private spawn(command: Extract<Command, { op: "spawn" }>): void {
+    const cp = this.host.load<typeof import("node:child_process")>("node:child_process");
+    const { id, pipes } = command;
+    // stderr=STDOUT: into the stdout pipe (merged here, as one stream), or the same parent fd
+    let stderr: "pipe" | "ignore" | "inherit" | number;
+    if (command.stderr === "stdout") {
+      stderr = command.stdout === "pipe" ? "pipe" : command.stdout === "devnull" ? "ignore" : 1;
+    } else {
+      stderr = stdioFor(command.stderr);
+    }
+    const stdio: StdioOptions = [stdioFor(command.stdin), stdioFor(command.stdout), stderr];
+    const options: import("node:child_process").SpawnOptions = { stdio, shell: command.shell, windowsHide: true };
+    if (command.cwd != null) options.cwd = command.cwd;
+    if (command.env != null) options.env = command.env;
+    let child: ChildProcess;
+    try {
+      child = cp.spawn(command.file, command.args, options);
+    } catch (err) {
+      // a synchronous refusal (a bad cwd type, a NUL byte in an argument): fail the spawn
+      this.emitLater({ kind: "error", id, error: toWire(err) });
+      return;
+    }
+    this.children.set(id, child);
+    // Listeners are attached now, in the same host turn as spawn(): a child that writes and
+    // exits at once loses nothing (the data waits as events until the loop polls).
+    if (pipes.stdin !== null && child.stdin !== null) this.openPipe(pipes.stdin, id, null, child.stdin);
+    if (pipes.stdout !== null && child.stdout !== null) {
+      const pipe = this.openPipe(pipes.stdout, id, child.stdout, null);
+      if (command.stderr === "stdout" && child.stderr !== null) this.mergeInto(pipe, child.stderr);
+    }
+    if (pipes.stderr !== null && child.stderr !== null) this.openPipe(pipes.stderr, id, child.stderr, null);
+    let spawned = false;
+    child.on("spawn", () => {
+      spawned = true;
+      this.host.emit({ kind: "spawned", id, pid: child.pid! });
+    });
+    child.on("error", (err) => {
+      if (spawned) return; // a failed kill() after exit; the loop checks that itself
+      this.children.delete(id);
+      for (const pipeId of [pipes.stdin, pipes.stdout, pipes.stderr]) {
+        if (pipeId !== null) this.pipes.delete(pipeId);
+      }
+      this.host.emit({ kind: "error", id, error: toWire(err) });
+    });
+    child.on("exit", (code, signal) => {
+      this.children.delete(id);
+      this.host.emit({ kind: "exit", id, code, signal });
+    });
+  }
+
+  private kill(id: number, signal: string | number): void {
+    const child = this.children.get(id);
+    if (child === undefined) return; // exited: the loop raises ProcessLookupError when it knows
+    try {
+      child.kill(signal as NodeJS.Signals);
+    } catch {
+      // the process is gone already (ESRCH): as asyncio's send_signal, ignore it
+    }
+  }
+
+  private openPipe(id: number, proc: number, readable: Readable | null, writable: Writable | null): Pipe {
+    const pipe: Pipe = {
+      id, proc, readable, writable, sizes: [], merged: 0, ended: 0, closedCount: 0, closed: false,
+      onWritten: (err) => {
+        const n = pipe.sizes.shift() ?? 0;
+        if (!err) this.host.emit({ kind: "flushed", id, n });
+      },
+    };
+    this.pipes.set(id, pipe);
+    if (readable !== null) this.listenReadable(pipe, readable);
+    if (writable !== null) {
+      writable.on("error", (err) => this.pipeError(pipe, err));
+      writable.on("close", () => this.pipeClosed(pipe));
+    }
+    return pipe;
+  }
+
+  private mergeInto(pipe: Pipe, stream: Readable): void {
+    pipe.merged++;
+    this.listenReadable(pipe, stream);
+  }
+
+  private listenReadable(pipe: Pipe, stream: Readable): void {
+    const id = pipe.id;
+    stream.on("data", (chunk: Uint8Array | string) => this.host.emit({ kind: "data", id, bytes: bytesOf(chunk) }));
+    stream.on("end", () => {
+      if (++pipe.ended > pipe.merged) this.host.emit({ kind: "eof", id });
+    });
+    stream.on("error", (err) => this.pipeError(pipe, err));
+    stream.on("close", () => {
+      if (++pipe.closedCount > pipe.merged) this.pipeClosed(pipe);
+    });
+  }
+
+  private pipeError(pipe: Pipe, err: Error): void {
+    if (pipe.closed) return;
+    this.host.emit({ kind: "error", id: pipe.id, error: toWire(err) });
+  }
+
+  private pipeClosed(pipe: Pipe): void {
+    if (pipe.closed) return;
+    pipe.closed = true;
+    this.pipes.delete(pipe.id);
+    this.host.emit({ kind: "closed", id: pipe.id, error: null });
+  }
+
+  private pipeCommand(command: Command): void {
+    const pipe = this.pipes.get((command as { id: number }).id);
+    if (pipe === undefined) return;
+    switch (command.op) {
+      case "write": {
+        const w = pipe.writable;
+        if (w === null || w.destroyed || w.writableEnded) {
+          this.emitLater({ kind: "error", id: pipe.id, error: { name: "BrokenPipeError", code: "EPIPE", message: "write to a closed pipe" } });
+          return;
+        }
+        pipe.sizes.push(command.bytes.length);
+        w.write(command.bytes, pipe.onWritten);
+        return;
+      }
+      case "writeEof":
+        pipe.writable?.end();
+        return;
+      case "pauseReading":
+        pipe.readable?.pause();
+        return;
+      case "resumeReading":
+        pipe.readable?.resume();
+        return;
+      case "close":
+        if (pipe.writable !== null) pipe.writable.end();
+        else this.destroyReadable(pipe);
+        return;
+      case "abort":
+        pipe.writable?.destroy();
+        this.destroyReadable(pipe);
+        return;
+    }
+  }
+
+  /** Closing a read pipe: stop reading and let it go (the child gets SIGPIPE if it writes more). */
+  private destroyReadable(pipe: Pipe): void {
+    if (pipe.readable === null) return;
+    const child = this.children.get(pipe.proc);
+    pipe.readable.destroy();
+    if (pipe.merged > 0) child?.stderr?.destroy();
+  }
 }
