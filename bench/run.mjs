@@ -1,6 +1,10 @@
-// `npm run bench` — W1–W4 from the issues, side by side against CPython's asyncio, Node's own
-// loop, Effect 4 and effection 4 (W3/W4 only), and wasyncio with its Wasm core and with its
-// pure-TS reference core.
+// `npm run bench` — W1–W7 from the issues, side by side against CPython's asyncio, uvloop (the
+// fast loop asyncio users pick: the same Python programs under uvloop's policy, through
+// bench/uvloop_run.py), Node's own loop (raw `net`, worker_threads, child_process for W5–W7),
+// Effect 4 and effection 4 (W3/W4 only), and wasyncio with its Wasm core and with its pure-TS
+// reference core. W5–W7 are I/O: TCP echo, bulk transfer, toThread and subprocess spawns.
+// uvloop is installed when missing (`python3 -m pip install uvloop==0.23.0`, the machine's local
+// wheel index); if that fails its column says why.
 //
 // Each measurement is its own child process (so peak RSS is that contender's own), printing one
 // JSON line (see bench/common.mjs). Runs are interleaved — round r runs every workload and
@@ -16,11 +20,15 @@
 //   --runs=5          rounds (median over them); cut down automatically to fit --budget
 //   --budget=270      seconds for the whole bench (the first round is always run in full)
 //   --cellbudget=35   seconds Node, Effect or effection may spend on one workload over all rounds
-//   --only=w1c,w1u,w2,w3,w4   workloads to run; `w1` stands for w1c,w1u
-//   --contenders=asyncio,node,effect,effection,wasm,js   contenders to run (default: all)
+//   --only=w1c,w1u,w2,w3,w4,w5,w6,w7t,w7s   workloads to run; `w1` stands for w1c,w1u, `w7` for w7t,w7s
+//   --contenders=asyncio,uvloop,node,effect,effection,wasm,js   contenders to run (default: all)
 //   --n1=1000000 --n2=200000 --n3=100000 --n4=200000 --seed=42
+//   --conns5=50 --msgs5=1000 --size5=100   W5: connections × request/response messages of size5 bytes
+//   --mib6=1024       W6: MiB sent each way over one connection
+//   --n7t=10000       W7 toThread: sequential round trips
+//   --batches7=10     W7 spawns: batches of 64 concurrent `true`
 //   --out=bench/results.md   where the Markdown table goes ('' to skip)
-//   --timeout=60      seconds per child before it is killed and counted as failed (W3/W4: ×3)
+//   --timeout=60      seconds per child before it is killed and counted as failed (W3/W4: ×3, W6: ×2)
 // Environment: PYTHON (default python3), WASYNCIO_ENTRY (a build other than dist/index.mjs).
 // `node bench/profile.mjs w1c|w1u|w2|w3|w4 [wasm|js]` profiles one wasyncio child with --cpu-prof.
 import { spawn, execFileSync } from 'node:child_process';
@@ -32,9 +40,10 @@ import os from 'node:os';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 
-const opts = { runs: 5, budget: 270, cellbudget: 35, only: 'w1c,w1u,w2,w3,w4', n1: 1_000_000, n2: 200_000,
+const opts = { runs: 5, budget: 270, cellbudget: 35, only: 'w1c,w1u,w2,w3,w4,w5,w6,w7t,w7s', n1: 1_000_000, n2: 200_000,
   n3: 100_000, n4: 200_000, seed: 42, out: path.join(here, 'results.md'), timeout: 60,
-  contenders: 'asyncio,node,effect,effection,wasm,js' };
+  conns5: 50, msgs5: 1000, size5: 100, mib6: 1024, n7t: 10_000, batches7: 10,
+  contenders: 'asyncio,uvloop,node,effect,effection,wasm,js' };
 for (const a of process.argv.slice(2)) {
   const m = /^--([a-z0-9]+)=(.*)$/.exec(a);
   if (!m || !(m[1] in opts)) { console.error(`unknown option ${a}`); process.exit(2); }
@@ -49,6 +58,7 @@ const haveDist = existsSync(distEntry);
 
 const CONTENDERS = [
   { id: 'asyncio', label: 'CPython asyncio' },
+  { id: 'uvloop', label: 'uvloop 0.23.0' },
   { id: 'node', label: 'Node native' },
   { id: 'effect', label: 'Effect 4' },
   { id: 'effection', label: 'effection 4' },
@@ -71,6 +81,7 @@ const WORKLOADS = [
     short: 'W1 chained', n: opts.n1, targets: [{ vs: 'asyncio', need: 10 }], nodeApi: 'setImmediate',
     cmd: {
       asyncio: [PY, '-B', b('asyncio_w1.py'), 'chained', opts.n1],
+      uvloop: [PY, '-B', b('uvloop_run.py'), b('asyncio_w1.py'), 'chained', opts.n1],
       node: [NODE, b('node_w1.mjs'), 'chained', opts.n1],
       wasm: [NODE, b('w1.mjs'), 'wasm', 'chained', opts.n1],
       js: [NODE, b('w1.mjs'), 'js', 'chained', opts.n1],
@@ -81,6 +92,7 @@ const WORKLOADS = [
     short: 'W1 up-front', n: opts.n1, targets: [{ vs: 'asyncio', need: 3 }], nodeApi: 'setImmediate',
     cmd: {
       asyncio: [PY, '-B', b('asyncio_w1.py'), 'upfront', opts.n1],
+      uvloop: [PY, '-B', b('uvloop_run.py'), b('asyncio_w1.py'), 'upfront', opts.n1],
       node: [NODE, b('node_w1.mjs'), 'upfront', opts.n1],
       wasm: [NODE, b('w1.mjs'), 'wasm', 'upfront', opts.n1],
       js: [NODE, b('w1.mjs'), 'js', 'upfront', opts.n1],
@@ -92,6 +104,7 @@ const WORKLOADS = [
     nodeApi: 'setTimeout/clearTimeout', wasmVsJs: true,
     cmd: {
       asyncio: [PY, '-B', b('asyncio_w2.py'), opts.n2, opts.seed],
+      uvloop: [PY, '-B', b('uvloop_run.py'), b('asyncio_w2.py'), opts.n2, opts.seed],
       node: [NODE, b('node_w2.mjs'), opts.n2, opts.seed],
       wasm: [NODE, b('w2.mjs'), 'wasm', opts.n2, opts.seed],
       js: [NODE, b('w2.mjs'), 'js', opts.n2, opts.seed],
@@ -107,6 +120,7 @@ const WORKLOADS = [
     },
     cmd: {
       asyncio: [PY, '-B', b('asyncio_w3.py'), opts.n3],
+      uvloop: [PY, '-B', b('uvloop_run.py'), b('asyncio_w3.py'), opts.n3],
       node: [NODE, b('node_w3.mjs'), opts.n3],
       effect: [NODE, b('effect_w3.mjs'), opts.n3],
       effection: [NODE, b('effection_w3.mjs'), opts.n3],
@@ -124,6 +138,7 @@ const WORKLOADS = [
     },
     cmd: {
       asyncio: [PY, '-B', b('asyncio_w4.py'), opts.n4],
+      uvloop: [PY, '-B', b('uvloop_run.py'), b('asyncio_w4.py'), opts.n4],
       node: [NODE, b('node_w4.mjs'), opts.n4],
       effect: [NODE, b('effect_w4.mjs'), opts.n4],
       effection: [NODE, b('effection_w4.mjs'), opts.n4],
@@ -131,10 +146,74 @@ const WORKLOADS = [
       js: [NODE, b('w4.mjs'), 'js', opts.n4],
     },
   },
-].filter((w) => opts.only.split(',').flatMap((x) => (x === 'w1' ? ['w1c', 'w1u'] : [x])).includes(w.id));
+  {
+    id: 'w5', title: `W5 — TCP echo on 127.0.0.1: ${opts.conns5} connections × ${fmtInt(opts.msgs5)} request/response messages of ${opts.size5} bytes, through streams`,
+    short: 'W5 echo', n: opts.conns5 * opts.msgs5, opsUnit: 'msgs/s', io: true,
+    targets: [{ vs: 'asyncio', need: 1.5 }, { vs: 'node', need: 0.9 }], nodeApi: 'net',
+    api: {
+      asyncio: 'asyncio.start_server/open_connection, readexactly + write + drain', uvloop: 'the same program on uvloop',
+      node: 'net.createServer/net.connect, echo each chunk', wasm: 'startServer/openConnection, readexactly + write + drain',
+    },
+    cmd: {
+      asyncio: [PY, '-B', b('asyncio_w5.py'), opts.conns5, opts.msgs5, opts.size5],
+      uvloop: [PY, '-B', b('uvloop_run.py'), b('asyncio_w5.py'), opts.conns5, opts.msgs5, opts.size5],
+      node: [NODE, b('node_w5.mjs'), opts.conns5, opts.msgs5, opts.size5],
+      wasm: [NODE, b('w5.mjs'), 'wasm', opts.conns5, opts.msgs5, opts.size5],
+      js: [NODE, b('w5.mjs'), 'js', opts.conns5, opts.msgs5, opts.size5],
+    },
+  },
+  {
+    id: 'w6', title: `W6 — bulk: ${fmtInt(opts.mib6)} MiB each way over one TCP connection on 127.0.0.1 (64 KiB writes, drain() after each; the server echoes)`,
+    short: 'W6 bulk', n: opts.mib6, opsUnit: 'MiB/s', fmtOps: (x) => `${x.toFixed(0)} MiB/s`, io: true, timeoutMul: 2,
+    targets: [], rssFlatMiB: 64, nodeApi: 'net',
+    api: {
+      asyncio: 'streams: read(64 KiB) / write / drain', uvloop: 'the same program on uvloop',
+      node: 'write() until false, then wait for drain; the server is sock.pipe(sock)', wasm: 'streams: read(64 KiB) / write / drain',
+    },
+    cmd: {
+      asyncio: [PY, '-B', b('asyncio_w6.py'), opts.mib6],
+      uvloop: [PY, '-B', b('uvloop_run.py'), b('asyncio_w6.py'), opts.mib6],
+      node: [NODE, b('node_w6.mjs'), opts.mib6],
+      wasm: [NODE, b('w6.mjs'), 'wasm', opts.mib6],
+      js: [NODE, b('w6.mjs'), 'js', opts.mib6],
+    },
+  },
+  {
+    id: 'w7t', title: `W7a — ${fmtInt(opts.n7t)} sequential toThread round trips of a trivial function`,
+    short: 'W7 toThread', n: opts.n7t, opsUnit: 'calls/s', io: true,
+    targets: [], nodeApi: 'worker_threads',
+    api: {
+      asyncio: 'asyncio.to_thread', uvloop: 'asyncio.to_thread on uvloop',
+      node: 'one Worker, postMessage ping-pong', wasm: 'toThread({ module, name }, i)',
+    },
+    cmd: {
+      asyncio: [PY, '-B', b('asyncio_w7.py'), 'thread', opts.n7t],
+      uvloop: [PY, '-B', b('uvloop_run.py'), b('asyncio_w7.py'), 'thread', opts.n7t],
+      node: [NODE, b('node_w7.mjs'), 'thread', opts.n7t],
+      wasm: [NODE, b('w7.mjs'), 'wasm', 'thread', opts.n7t],
+      js: [NODE, b('w7.mjs'), 'js', 'thread', opts.n7t],
+    },
+  },
+  {
+    id: 'w7s', title: `W7b — ${opts.batches7} batches of 64 concurrent subprocess spawns of \`true\` (each awaited to its exit)`,
+    short: 'W7 spawns', n: 64 * opts.batches7, opsUnit: 'spawns/s', io: true,
+    targets: [], nodeApi: 'child_process',
+    api: {
+      asyncio: 'asyncio.create_subprocess_exec + wait', uvloop: 'the same on uvloop',
+      node: "child_process.spawn + 'exit'", wasm: 'createSubprocessExec + wait',
+    },
+    cmd: {
+      asyncio: [PY, '-B', b('asyncio_w7.py'), 'spawn', opts.batches7],
+      uvloop: [PY, '-B', b('uvloop_run.py'), b('asyncio_w7.py'), 'spawn', opts.batches7],
+      node: [NODE, b('node_w7.mjs'), 'spawn', opts.batches7],
+      wasm: [NODE, b('w7.mjs'), 'wasm', 'spawn', opts.batches7],
+      js: [NODE, b('w7.mjs'), 'js', 'spawn', opts.batches7],
+    },
+  },
+].filter((w) => opts.only.split(',').flatMap((x) => (x === 'w1' ? ['w1c', 'w1u'] : x === 'w7' ? ['w7t', 'w7s'] : [x])).includes(w.id));
 for (const w of WORKLOADS) w.expectCount ??= w.n;
 {
-  const known = ['w1', 'w1c', 'w1u', 'w2', 'w3', 'w4'];
+  const known = ['w1', 'w1c', 'w1u', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w7t', 'w7s'];
   const bad = opts.only.split(',').filter((x) => !known.includes(x));
   if (bad.length) { console.error(`--only: unknown workload(s) ${bad.join(', ')} (known: ${known.join(', ')})`); process.exit(2); }
 }
@@ -142,6 +221,25 @@ for (const w of WORKLOADS) w.expectCount ??= w.n;
 {
   const bad = opts.contenders.split(',').filter((x) => !CONTENDERS.some((c) => c.id === x));
   if (bad.length) { console.error(`--contenders: unknown contender(s) ${bad.join(', ')} (known: ${CONTENDERS.map((c) => c.id).join(', ')})`); process.exit(2); }
+}
+// uvloop: install it when missing (the machine's local wheel index has 0.23.0); if that fails,
+// its children print {skipped} through bench/uvloop_run.py and this line says why.
+let uvloopVersion = null;
+if (opts.contenders.split(',').includes('uvloop') && WORKLOADS.some((w) => w.cmd.uvloop)) {
+  const probe = () => {
+    try { return execFileSync(PY, ['-c', 'import uvloop; print(uvloop.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; }
+  };
+  uvloopVersion = probe();
+  if (uvloopVersion === null) {
+    console.log(`uvloop is not installed for ${PY}: running \`${PY} -m pip install uvloop==0.23.0\``);
+    try {
+      execFileSync(PY, ['-m', 'pip', 'install', '--quiet', 'uvloop==0.23.0'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      console.log(`!! pip install uvloop==0.23.0 failed (${String(e.stderr || e.message).trim().split('\n').pop()}): the uvloop contender is skipped`);
+    }
+    uvloopVersion = probe();
+  }
+  if (uvloopVersion !== null) CONTENDERS.find((c) => c.id === 'uvloop').label = `uvloop ${uvloopVersion}`;
 }
 const isAvailable = (c) => opts.contenders.split(',').includes(c.id) && (haveDist || (c.id !== 'wasm' && c.id !== 'js'));
 const active = CONTENDERS.filter((c) => WORKLOADS.some((w) => w.cmd[c.id]) && isAvailable(c));
@@ -189,7 +287,7 @@ if (!haveDist) console.log(`!! ${path.relative(root, distEntry)} is missing (run
 // How many runs a cell gets: all rounds, unless its first run shows it would spend more than
 // --cellbudget seconds over them (then as many as fit, at least one). asyncio and wasyncio, the
 // two sides of most targets, always get every round.
-const UNCAPPED = new Set(['asyncio', 'wasm', 'js']);
+const UNCAPPED = new Set(['asyncio', 'uvloop', 'wasm', 'js']);
 function runsAllowed(w, c) {
   if (UNCAPPED.has(c.id)) return Infinity;
   const secs = childSecs[w.id][c.id];
@@ -290,13 +388,14 @@ let gitRev = '';
 try { gitRev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
 const distWhen = haveDist ? statSync(distEntry).mtime.toISOString().replace(/\.\d+Z$/, 'Z') : 'missing';
 const npmContenders = active.filter((c) => c.version).map((c) => c.label);
-const env = `Node ${process.version}, ${pyVersion} (stdlib asyncio, no uvloop)${npmContenders.length ? `, ${npmContenders.join(', ')}` : ''}, ` +
+const env = `Node ${process.version}, ${pyVersion} (stdlib asyncio${uvloopVersion ? `; uvloop ${uvloopVersion}` : ', no uvloop'})${npmContenders.length ? `, ${npmContenders.join(', ')}` : ''}, ` +
   `${cpuModel} × ${os.cpus().length}, ${os.platform()} ${os.release()}; git ${gitRev || '?'}, ${process.env.WASYNCIO_ENTRY ? `WASYNCIO_ENTRY=${process.env.WASYNCIO_ENTRY}` : 'dist'} built ${distWhen}`;
 // Contention check: CPython is single-threaded, so its CPU time ≈ wall time on an idle machine.
 // If it got much less CPU than wall time, a neighbour was taking the cores.
 const busyNote = [];
 {
-  const recs = WORKLOADS.flatMap((w) => results[w.id].asyncio ?? []);
+  // CPU-bound workloads only: in W5–W7 CPython also waits on sockets, threads and children
+  const recs = WORKLOADS.filter((w) => !w.io).flatMap((w) => results[w.id].asyncio ?? []);
   const share = recs.length ? median(recs.map((r) => r.cpuMs / r.wallMs)) : 1;
   const loads = `load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`;
   // load average counts this bench's own child (≈1): above ncpu − 0.5, something else competed
@@ -317,7 +416,7 @@ console.log(NOISE);
 for (const l of busyNote) console.log(l);
 
 const targets = [];
-const verdict = (t) => (t.value == null ? 'n/a' : t.value >= t.need ? 'PASS' : 'MISS');
+const verdict = (t) => (t.value == null ? 'n/a' : (t.atMost ? t.value <= t.need : t.value >= t.need) ? 'PASS' : 'MISS');
 for (const w of WORKLOADS) {
   const cs = contendersOf(w);
   const wTargets = [];
@@ -332,10 +431,10 @@ for (const w of WORKLOADS) {
       continue;
     }
     const wallS = `${s.wall.toFixed(0)} [${s.min.toFixed(0)}–${s.max.toFixed(0)}]`;
-    console.log(`  ${label.padEnd(30)} ${wallS.padEnd(26)} ${String(s.n).padStart(4)} ${fmtOps(s.ops).padStart(11)} ${fmtMiB(s.rss).padStart(10)} ${fmtMiB(s.drss).padStart(10)} ${s.cpu.toFixed(0).padStart(8)}` +
+    console.log(`  ${label.padEnd(30)} ${wallS.padEnd(26)} ${String(s.n).padStart(4)} ${(w.fmtOps ?? fmtOps)(s.ops).padStart(11)} ${fmtMiB(s.rss).padStart(10)} ${fmtMiB(s.drss).padStart(10)} ${s.cpu.toFixed(0).padStart(8)}` +
       (errors[w.id][c.id].length ? `  (${errors[w.id][c.id].length} failed run(s): ${errors[w.id][c.id][0]})` : ''));
   }
-  if (w.api) console.log(`  APIs: ${cs.filter((c) => w.api[c.id]).map((c) => `${c.id === 'node' ? 'Node' : c.label.split(' ')[0]}: ${w.api[c.id]}`).join(' · ')}`);
+  if (w.api) console.log(`  APIs: ${cs.filter((c) => w.api[c.id]).map((c) => `${c.id === 'node' ? 'Node' : c.label.split(/[ ,]/)[0]}: ${w.api[c.id]}`).join(' · ')}`);
   if (w.id === 'w2') {
     const hs = new Set(cs.flatMap((c) => [...(S[w.id][c.id]?.hashes ?? [])]));
     console.log(`  schedule hash ${[...hs].join(', ')}${hs.size === 1 ? ' (identical in every contender)' : '  !! contenders ran DIFFERENT schedules'}`);
@@ -366,11 +465,18 @@ for (const w of WORKLOADS) {
     wTargets.push({ name: `${w.short}: Wasm peak RSS ≤ ${vsLabel}'s`, value: a && o ? o.rss / a.rss : null, need: 1, rss: true,
       note: a && o ? `${fmtMiB(a.rss)} vs ${fmtMiB(o.rss)}${S[w.id].js ? `; pure-TS core ${fmtMiB(S[w.id].js.rss)}` : ''}` : '' });
   }
+  if (w.rssFlatMiB) {
+    // flat: the Wasm core's peak RSS grows by at most rssFlatMiB however much is sent
+    const a = S[w.id].wasm;
+    wTargets.push({ name: `${w.short}: Wasm Δ peak RSS ≤ ${w.rssFlatMiB} MiB`, value: a ? a.drss / 1024 : null, need: w.rssFlatMiB,
+      atMost: true, rss: true, fmt: (v) => (v == null ? 'n/a' : `${v.toFixed(1)} MiB`),
+      note: a ? `moving ${fmtInt(w.n)} MiB each way; Δ RSS ${cs.filter((c) => S[w.id][c.id]).map((c) => `${c.id} ${fmtMiB(S[w.id][c.id].drss)}`).join(', ')}` : '' });
+  }
   for (const tt of wTargets) {
     tt.verdict = verdict(tt);
     if (tt.value == null && !S[w.id].wasm) tt.note = whyMissing(w, CONTENDERS.find((c) => c.id === 'wasm'));
-    const extra = tt.rss ? `(their RSS ÷ Wasm's) — ${tt.note}` : `(CPU-time ratio ${fmtX(tt.cpu)})${tt.note ? ` — ${tt.note}` : ''}`;
-    console.log(`  target ${tt.name.padEnd(40)} measured ${fmtX(tt.value).padEnd(7)} ${tt.verdict}  ${extra}`);
+    const extra = tt.atMost ? `— ${tt.note}` : tt.rss ? `(their RSS ÷ Wasm's) — ${tt.note}` : `(CPU-time ratio ${fmtX(tt.cpu)})${tt.note ? ` — ${tt.note}` : ''}`;
+    console.log(`  target ${tt.name.padEnd(40)} measured ${(tt.fmt ?? fmtX)(tt.value).padEnd(7)} ${tt.verdict}  ${extra}`);
   }
   targets.push(...wTargets);
 }
@@ -392,13 +498,13 @@ for (const w of WORKLOADS) {
     const s = S[w.id][c.id];
     const label = labelOf(w, c, true) + (w.api?.[c.id] ? ` (${w.api[c.id]})` : '');
     if (!s) { md.push(`| ${w.short} | ${label} | ${skipped[w.id][c.id] ? `skipped: ${skipped[w.id][c.id]}` : 'failed'} | | | | | | |`); continue; }
-    md.push(`| ${w.short} | ${label} | ${s.wall.toFixed(0)} | ${s.n} | ${fmtOps(s.ops)} | ${fmtMiB(s.rss)} | ${s.cpu.toFixed(0)} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id))} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id, 'cpu'))} |`);
+    md.push(`| ${w.short} | ${label} | ${s.wall.toFixed(0)} | ${s.n} | ${(w.fmtOps ?? fmtOps)(s.ops)} | ${fmtMiB(s.rss)} | ${s.cpu.toFixed(0)} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id))} | ${c.id === 'wasm' ? '1×' : fmtX(speedup(w, c.id, 'cpu'))} |`);
   }
 }
 md.push('');
 md.push('| target | measured | result | CPU-time ratio |');
 md.push('|---|--:|---|--:|');
-for (const t of targets) md.push(`| ${t.name} | ${fmtX(t.value)}${t.rss ? ' (RSS)' : ''} | ${t.verdict}${t.note ? ` (${t.note})` : ''} | ${t.rss ? '' : fmtX(t.cpu)} |`);
+for (const t of targets) md.push(`| ${t.name} | ${(t.fmt ?? fmtX)(t.value)}${t.rss && !t.atMost ? ' (RSS)' : ''} | ${t.verdict}${t.note ? ` (${t.note})` : ''} | ${t.rss ? '' : fmtX(t.cpu)} |`);
 md.push('');
 const notes = [];
 if (WORKLOADS.some((w) => w.id.startsWith('w1'))) notes.push(`W1: ${fmtInt(opts.n1)} callbacks; ops/s = callbacks ÷ wall time.`);
@@ -420,6 +526,25 @@ if (WORKLOADS.some((w) => w.id === 'w4')) {
     `\`Queue.offer\`/\`Queue.take\` in two fibers (\`Effect.all\`, concurrency unbounded); Node: a minimal promise-based capacity-1 queue in bench/node_w4.mjs; ` +
     `effection has no bounded queue, so \`createQueue()\` (unbounded, synchronous \`add\`) — in this ping-pong no queue ever holds more than one item ` +
     `(checked), and with capacity 1 no put ever waits for room in any contender either.`);
+}
+if (WORKLOADS.some((w) => w.cmd.uvloop) && active.some((c) => c.id === 'uvloop')) {
+  notes.push('uvloop: the very same Python programs as the CPython asyncio rows, run by bench/uvloop_run.py after ' +
+    '`asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())`.');
+}
+if (WORKLOADS.some((w) => w.id === 'w5')) {
+  notes.push(`W5: one server and ${opts.conns5} clients in the same process, on 127.0.0.1; each client sends ${fmtInt(opts.msgs5)} messages of ` +
+    `${opts.size5} bytes one at a time and waits for each echo; wall time from the first connect to the last client done; ` +
+    `ops/s = messages ÷ wall time. TCP_NODELAY everywhere (asyncio sets it; raw Node is asked to). Each client's bytes carry its tag, checked on every echo.`);
+}
+if (WORKLOADS.some((w) => w.id === 'w6')) {
+  notes.push(`W6: ${fmtInt(opts.mib6)} MiB written in 64 KiB chunks by the client and echoed by the server, so ${fmtInt(opts.mib6)} MiB go each way ` +
+    `(${fmtInt(2 * opts.mib6)} MiB through the process); MiB/s = MiB each way ÷ wall time. Only back-pressure keeps memory flat: the RSS target ` +
+    `is the Wasm core's peak RSS minus its RSS at the start (\`--mib6\` changes the size).`);
+}
+if (WORKLOADS.some((w) => w.id === 'w7t' || w.id === 'w7s')) {
+  notes.push(`W7: toThread — ${fmtInt(opts.n7t)} calls one after the other of a function returning its argument + 1 (asyncio: \`to_thread\` on its default ` +
+    `thread pool; wasyncio: \`toThread\` on its worker_threads pool, the function named by module URL and export); spawns — ${opts.batches7} batches of 64 ` +
+    `concurrent \`true\` processes, each awaited to its exit, stdio inherited. Peak RSS is the parent's only.`);
 }
 for (const n of notes) { md.push(n); md.push(''); }
 const mdText = md.join('\n');
