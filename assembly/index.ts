@@ -43,7 +43,8 @@
 //   2. move every timer with when <= now to the back of the ready ring, in (when, seq) order;
 //   3. snapshot exactly the handles ready now into BATCH (cancelled ones are dropped and freed);
 //      handles scheduled while the host runs the batch wait for the next tick (asyncio's ntodo);
-//   4. optionally permute the batch with the seeded generator (schedule: 'random').
+//   (a random or PCT schedule permutes the batch on the host, drawing from nextU32(), so that
+//   every choice can be written on the tape)
 
 // ---- layout constants -------------------------------------------------------------------------
 
@@ -130,7 +131,6 @@ let timerHash: u32 = 0; // XOR of entryHash over live timers (only while checksu
 
 let batchCap: u32 = 0;
 
-let randomSchedule: bool = false;
 let checksumOn: bool = false;
 let rng0: u32 = 0;
 let rng1: u32 = 0;
@@ -334,7 +334,12 @@ function publishDeadline(): void {
 
 // ---- seeded generator: xoshiro128** (32-bit ops, so the reference core matches bit for bit) ---
 
-function nextU32(): u32 {
+/**
+ * The next 32 bits of the seeded xoshiro128** generator. The host's schedule strategies draw
+ * from it (a random schedule is a host-side Fisher–Yates over the batch, so every choice can
+ * go on the tape), and `random()` builds its floats from it.
+ */
+export function nextU32(): u32 {
   const result = rotl<u32>(rng1 * 5, 7) * 9;
   const t = rng1 << 9;
   rng2 ^= rng0;
@@ -464,18 +469,6 @@ export function tick(now: f64): i32 {
   ringHead = head;
   stSet(ST_READY_LEN, 0);
 
-  // 4. seeded permutation of this iteration's handles (Fisher–Yates)
-  if (randomSchedule && out > 1) {
-    for (let i = out - 1; i > 0; i--) {
-      const j = nextU32() % (i + 1);
-      const a = batchPtr + (<usize>i << 2);
-      const b = batchPtr + (<usize>j << 2);
-      const t = load<u32>(a);
-      store<u32>(a, load<u32>(b));
-      store<u32>(b, t);
-    }
-  }
-
   stSet(ST_BATCH_LEN, out);
   if (checksumOn) {
     let h = fmix(timerHash ^ fmix(stGet(ST_TIMER_LEN) ^ fmix(out)));
@@ -514,11 +507,6 @@ export function random(): f64 {
   const a = nextU32() >>> 5;
   const b = nextU32() >>> 6;
   return (<f64>a * 67108864.0 + <f64>b) / 9007199254740992.0;
-}
-
-/** 1: permute each batch with the seeded generator; 0: FIFO (the default). */
-export function setRandomSchedule(on: i32): void {
-  randomSchedule = on != 0;
 }
 
 /** 1: compute STATE.checksum at every tick (ready ids and timer deadlines); 0: skip it. */

@@ -77,3 +77,4 @@ export type { DatagramEndpointOptions, DatagramProtocolLike } from "./streams/da
 import "./streams/signals.js"; // loop.addSignalHandler, loop.removeSignalHandler
 export { WorkerPoolExecutor, toThread } from "./streams/executor.js";
 export type { WorkerFunction, WorkerPoolOptions } from "./streams/executor.js";
+export { Tape } from "./loop/schedule.js";

@@ -1,7 +1,7 @@
 // tick(): batch length and BATCH memory, recycling of the previous batch (and release()), due
 // timers after ready handles, the checksum, and the seeded random schedule.
 import {
-  statePtr, soon, at, cancel, isPending, tick, release, reset, seed, setRandomSchedule, setChecksum,
+  statePtr, soon, at, cancel, isPending, tick, release, reset, seed, nextU32, setChecksum,
 } from "../index";
 import { SPAN, batch, batchAt, batchLen, batchPtr, checksum, liveCount, readyLen, schedule, slotHigh, slotOf, slotsOf, st, timerLen } from "./state";
 
@@ -16,29 +16,10 @@ function positions(ids: f64[]): i32[] {
   }
   return out;
 }
-function isPermutation(p: i32[], n: i32): bool {
-  if (p.length != n) return false;
-  const seen = new Array<bool>(n);
-  for (let k = 0; k < n; k++) {
-    const i = p[k];
-    if (i < 0 || i >= n || seen[i]) return false;
-    seen[i] = true;
-  }
-  return true;
-}
 function identity(n: i32): i32[] {
   const out = new Array<i32>(n);
   for (let i = 0; i < n; i++) out[i] = i;
   return out;
-}
-/** reset, seed, random schedule on, n ready handles, one tick: the permutation it produced. */
-function shuffle(lo: u32, hi: u32, n: i32): i32[] {
-  reset();
-  seed(lo, hi);
-  setRandomSchedule(1);
-  const ids = schedule(n);
-  tick(0);
-  return positions(ids);
 }
 /** reset, schedule timers at `whens` (none due at -1), tick(-1): the checksum. */
 function timersChecksum(whens: f64[]): u32 {
@@ -51,7 +32,6 @@ function timersChecksum(whens: f64[]): u32 {
 describe("tick", (): void => {
   beforeEach((): void => {
     reset();
-    setRandomSchedule(0);
     setChecksum(0);
   });
 
@@ -207,7 +187,6 @@ describe("tick", (): void => {
     expect(checksum()).toBe(timersOnly);
     // the same slots in another order, or at another generation, give another checksum
     reset();
-    setRandomSchedule(0);
     schedule(8);
     tick(0);
     const fifoSum = checksum();
@@ -226,85 +205,23 @@ describe("tick", (): void => {
     expect(checksum()).toBe(frozen);
   });
 
-  it("is FIFO when the random schedule is off", (): void => {
+  it("is FIFO: the host permutes batches for other schedules", (): void => {
     reset();
     seed(42, 0);
-    setRandomSchedule(0);
     const ids = schedule(50);
     tick(0);
     expect(positions(ids)).toStrictEqual(identity(50));
   });
 
-  it("random schedule: a permutation of the batch, reproducible per seed", (): void => {
-    const p = shuffle(42, 0, 50);
-    expect(isPermutation(p, 50)).toBe(true);
-    expect(p).not.toStrictEqual(identity(50)); // 1 in 50! to be identity by chance
-    expect(shuffle(42, 0, 50)).toStrictEqual(p);
-    expect(shuffle(43, 0, 50)).not.toStrictEqual(p);
-    expect(shuffle(42, 1, 50)).not.toStrictEqual(p);
-    // every batch is permuted, with the generator moving on: the next batch differs
-    reset();
+});
+
+describe("nextU32", (): void => {
+  it("is the seeded generator's next 32 bits: the same per seed, different across seeds", (): void => {
     seed(42, 0);
-    setRandomSchedule(1);
-    const first = schedule(50);
-    tick(0);
-    expect(positions(first)).toStrictEqual(p);
-    const second = schedule(50);
-    tick(0);
-    const q = positions(second);
-    expect(isPermutation(q, 50)).toBe(true);
-    expect(q).not.toStrictEqual(p);
-  });
-
-  it("random schedule: the known-answer permutation for seed(42, 0) and 10 handles", (): void => {
-    // Fisher–Yates from the back with j = nextU32() % (i + 1), from an independent JS xoshiro128**
-    expect(shuffle(42, 0, 10)).toStrictEqual([6, 2, 7, 8, 1, 3, 4, 5, 9, 0]);
-  });
-
-  it("random schedule: permutes ready handles and due timers together, drops cancelled ones", (): void => {
-    reset();
-    seed(7, 7);
-    setRandomSchedule(1);
-    const ids = new Array<f64>();
-    for (let i = 0; i < 20; i++) ids.push(soon());
-    for (let i = 0; i < 20; i++) ids.push(at(<f64>i));
-    expect(cancel(ids[3])).toBe(1);
-    expect(cancel(ids[25])).toBe(1);
-    expect(tick(100)).toBe(38);
-    const p = positions(ids);
-    let missing = 0;
-    const seen = new Array<bool>(40);
-    for (let k = 0; k < p.length; k++) {
-      if (p[k] < 0 || seen[p[k]]) missing++;
-      else seen[p[k]] = true;
-    }
-    expect(missing).toBe(0);
-    expect(seen[3]).toBe(false);
-    expect(seen[25]).toBe(false);
-    // and not simply ready-then-timers
-    let ordered = true;
-    for (let k = 1; k < p.length; k++) if (p[k] < p[k - 1]) ordered = false;
-    expect(ordered).toBe(false);
-  });
-
-  it("random schedule: all 6 orders of 3 handles, each about equally often (Fisher–Yates)", (): void => {
-    reset();
-    seed(2024, 5);
-    setRandomSchedule(1);
-    const counts = new Array<i32>(6);
-    const TRIALS = 6000;
-    for (let t = 0; t < TRIALS; t++) {
-      const ids = schedule(3);
-      tick(0);
-      const p = positions(ids);
-      // which of the 6 orders: the first handle's index, and whether the other two are swapped
-      const code = p[0] * 2 + (p[1] > p[2] ? 1 : 0);
-      counts[code]++;
-    }
-    tick(0);
-    for (let i = 0; i < 6; i++) {
-      expect(counts[i]).toBeGreaterThan(850, "order " + i.toString());
-      expect(counts[i]).toBeLessThan(1150, "order " + i.toString());
-    }
+    const a = [nextU32(), nextU32(), nextU32()];
+    seed(42, 0);
+    expect([nextU32(), nextU32(), nextU32()]).toStrictEqual(a);
+    seed(43, 0);
+    expect([nextU32(), nextU32(), nextU32()]).not.toStrictEqual(a);
   });
 });

@@ -14,6 +14,7 @@ export const enum State {
 
 /** Every export of core.wasm, with its kind: what `initCore` checks a module against. */
 export const CORE_EXPORTS: readonly (readonly [name: string, kind: "function" | "memory" | "table" | "global"])[] = [
+  ["nextU32", "function"],
   ["statePtr", "function"],
   ["soon", "function"],
   ["at", "function"],
@@ -23,7 +24,6 @@ export const CORE_EXPORTS: readonly (readonly [name: string, kind: "function" | 
   ["release", "function"],
   ["seed", "function"],
   ["random", "function"],
-  ["setRandomSchedule", "function"],
   ["setChecksum", "function"],
   ["reset", "function"],
   ["memory", "memory"],

@@ -75,7 +75,6 @@ export class ReferenceCore implements SchedulerCore {
   private batchLen = 0;
   private sum = 0;
 
-  private randomSchedule = false;
   private checksumOn = false;
   private r0 = 0;
   private r1 = 0;
@@ -201,7 +200,7 @@ export class ReferenceCore implements SchedulerCore {
     }
   }
 
-  private nextU32(): number {
+  nextU32(): number {
     const result = Math.imul(rotl(Math.imul(this.r1, 5), 7), 9) >>> 0;
     const t = this.r1 << 9;
     this.r2 ^= this.r0;
@@ -298,15 +297,6 @@ export class ReferenceCore implements SchedulerCore {
     this.ringHead = head;
     this.ready = 0;
 
-    if (this.randomSchedule && out > 1) {
-      for (let i = out - 1; i > 0; i--) {
-        const j = this.nextU32() % (i + 1);
-        const t = batch[i];
-        batch[i] = batch[j];
-        batch[j] = t;
-      }
-    }
-
     this.batchLen = out;
     if (this.checksumOn) {
       let h = fmix(this.timerHash ^ fmix(this.timers ^ fmix(out)));
@@ -351,10 +341,6 @@ export class ReferenceCore implements SchedulerCore {
     const a = this.nextU32() >>> 5;
     const b = this.nextU32() >>> 6;
     return (a * 67108864 + b) / 9007199254740992;
-  }
-
-  setRandomSchedule(on: number): void {
-    this.randomSchedule = on !== 0;
   }
 
   setChecksum(on: number): void {

@@ -37,7 +37,8 @@ export interface SchedulerCore {
   checksum(): number;
   seed(lo: number, hi: number): void;
   random(): number;
-  setRandomSchedule(on: number): void;
+  /** The next 32 bits of the seeded generator (an unsigned integer). */
+  nextU32(): number;
   setChecksum(on: number): void;
   /** Drop every handle and timer; old ids become stale. */
   reset(): void;

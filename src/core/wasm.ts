@@ -18,7 +18,7 @@ interface CoreExports {
   release(): void;
   seed(lo: number, hi: number): void;
   random(): number;
-  setRandomSchedule(on: number): void;
+  nextU32(): number;
   setChecksum(on: number): void;
   reset(): void;
 }
@@ -41,7 +41,7 @@ const REQUIRED_EXPORTS: { readonly [K in keyof CoreExports]-?: "function" | "mem
   release: "function",
   seed: "function",
   random: "function",
-  setRandomSchedule: "function",
+  nextU32: "function",
   setChecksum: "function",
   reset: "function",
 };
@@ -169,7 +169,7 @@ class WasmCore implements SchedulerCore {
   readonly release: () => void;
   readonly seed: (lo: number, hi: number) => void;
   readonly random: () => number;
-  readonly setRandomSchedule: (on: number) => void;
+  readonly nextU32: () => number;
   readonly setChecksum: (on: number) => void;
   readonly reset: () => void;
 
@@ -219,7 +219,8 @@ class WasmCore implements SchedulerCore {
     this.release = ex.release;
     this.seed = ex.seed;
     this.random = ex.random;
-    this.setRandomSchedule = ex.setRandomSchedule;
+    const draw = ex.nextU32;
+    this.nextU32 = () => draw() >>> 0; // a u32 crosses as a signed i32
     this.setChecksum = ex.setChecksum;
     this.reset = ex.reset;
     this.refresh();

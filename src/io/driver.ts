@@ -153,9 +153,18 @@ export interface Driver {
   send(command: Command): void;
   /**
    * The events that arrived since the last call, in arrival order, or `null` when none did.
-   * The loop calls it once per iteration; the returned array is the loop's to keep.
+   * The loop calls it at the start of an iteration after a `wake("event")` (every iteration if
+   * `pollsEveryIteration`), with that iteration's number; the returned array is the loop's.
    */
-  poll(): HostEvent[] | null;
+  poll(iteration: number): HostEvent[] | null;
+
+  /** Replay drivers: poll at the start of every iteration, not only after a wake. */
+  readonly pollsEveryIteration?: boolean;
+  /**
+   * Recording and replay drivers: called after each iteration's tick with the iteration's number
+   * and the scheduler core's state checksum (the loop turns checksums on when this exists).
+   */
+  observe?(iteration: number, checksum: number): void;
 
   /** Whether this host has `feature`. */
   supports(feature: Feature): boolean;

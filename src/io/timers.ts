@@ -137,7 +137,7 @@ export class TimersDriver implements Driver {
     this._wake?.("event");
   }
 
-  poll(): HostEvent[] | null {
+  poll(_iteration?: number): HostEvent[] | null {
     const events = this._events;
     if (events.length === 0) return null;
     this._events = [];

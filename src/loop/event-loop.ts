@@ -26,6 +26,7 @@ import { _reportUnawaited } from "./debug.js";
 import { Future, _reportUnretrieved } from "../tasks/futures.js";
 import { Task, ensureFuture, type Coro } from "../tasks/tasks.js";
 import { TaskList } from "../tasks/task-list.js";
+import { PctStrategy, RandomStrategy, Strategy, Tape, TapeStrategy } from "./schedule.js";
 
 /** Real seconds of back-to-back work before yielding to the host while host I/O is open. */
 const HOST_SLICE_S = 0.005;
@@ -40,8 +41,14 @@ export interface LoopOptions {
   core?: CoreKind;
   /** Seeds `loop.random()` and the random schedule. */
   seed?: number;
-  /** `random`: run each iteration's ready handles in a seeded random order. */
-  schedule?: "fifo" | "random";
+  /**
+   * The order of each iteration's ready handles: `fifo` (asyncio's, the default), `random` (a
+   * seeded permutation), `pct` (probabilistic concurrency testing), or a tape (`loop.tape()` of
+   * an earlier run, or its choices) to replay. See loop/schedule.ts.
+   */
+  schedule?: "fifo" | "random" | "pct" | Tape | readonly number[];
+  /** `pct`'s bug depth: `pctDepth - 1` priority change points (default 3). */
+  pctDepth?: number;
   /** Debug mode (also `WASYNCIO_DEBUG=1`): slow callbacks and misuse are reported. */
   debug?: boolean;
   /** The host driver (default: the one for this host, see io/choose.ts). One driver per loop. */
@@ -244,6 +251,10 @@ export class EventLoop {
   // the host: every clock read, wake-up, resource command and host event goes through it
   private readonly _driver: Driver;
   private _hostWoken = false; // the driver has events for the next iteration
+  private _pollAlways = false; // a replay driver: poll every iteration
+  private _observer: Driver | null = null; // a recording/replay driver: told each iteration's checksum
+  private _iteration = 0;
+  private _strategy: Strategy | null = null; // null: FIFO
   private _resources = new Map<number, Resource>();
   private _resourceInFlight = new Map<number, boolean>();
   private _nextResourceId = 1;
@@ -258,15 +269,19 @@ export class EventLoop {
     if (options === null || typeof options !== "object") {
       throw new TypeError(`newEventLoop(options): options must be an object, got ${describe(options)}`);
     }
-    const { clock = "real", core = "wasm", seed, schedule = "fifo", debug, driver } = options;
+    const { clock = "real", core = "wasm", seed, schedule = "fifo", debug, driver, pctDepth = 3 } = options;
     if (clock !== "real" && clock !== "virtual") {
       throw new ValueError(`newEventLoop(options): clock must be 'real' or 'virtual', got ${describe(clock)}`);
     }
     if (core !== "wasm" && core !== "js") {
       throw new ValueError(`newEventLoop(options): core must be 'wasm' or 'js', got ${describe(core)}`);
     }
-    if (schedule !== "fifo" && schedule !== "random") {
-      throw new ValueError(`newEventLoop(options): schedule must be 'fifo' or 'random', got ${describe(schedule)}`);
+    const tape = schedule instanceof Tape || Array.isArray(schedule) ? Tape.from(schedule) : null;
+    if (tape === null && schedule !== "fifo" && schedule !== "random" && schedule !== "pct") {
+      throw new ValueError(`newEventLoop(options): schedule must be 'fifo', 'random', 'pct' or a Tape, got ${describe(schedule)}`);
+    }
+    if (typeof pctDepth !== "number" || !Number.isInteger(pctDepth) || pctDepth < 1) {
+      throw new ValueError(`newEventLoop(options): pctDepth must be a positive integer, got ${describe(pctDepth)}`);
     }
     if (seed !== undefined && (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0)) {
       throw new ValueError(`newEventLoop(options): seed must be a non-negative safe integer, got ${describe(seed)}`);
@@ -280,7 +295,14 @@ export class EventLoop {
     this._driver.attach(this._onHostWake);
     const s = seed ?? (clock === "virtual" ? 0 : this._driver.entropy());
     this._core.seed(s >>> 0, Math.floor(s / 2 ** 32) >>> 0);
-    if (schedule === "random") this._core.setRandomSchedule(1);
+    if (tape !== null) this._strategy = new TapeStrategy(tape);
+    else if (schedule === "random") this._strategy = new RandomStrategy(this._core);
+    else if (schedule === "pct") this._strategy = new PctStrategy(this._core, pctDepth);
+    this._pollAlways = this._driver.pollsEveryIteration === true;
+    if (typeof this._driver.observe === "function") {
+      this._observer = this._driver;
+      this._core.setChecksum(1);
+    }
     this.setDebug(debug ?? readEnv("WASYNCIO_DEBUG") === "1");
   }
 
@@ -411,9 +433,9 @@ export class EventLoop {
    * arrival order, in this iteration (after what was already ready, as asyncio's
    * `_process_events` adds its callbacks to `_ready`).
    */
-  private _takeHostEvents(): void {
+  private _takeHostEvents(iteration: number): void {
     this._hostWoken = false;
-    const events = this._driver.poll();
+    const events = this._driver.poll(iteration);
     if (events === null) return;
     for (let i = 0; i < events.length; i++) this._soon(this._deliver, events[i]);
   }
@@ -498,9 +520,13 @@ export class EventLoop {
    */
   private _runOnce(): void {
     const core = this._core;
-    if (this._hostWoken) this._takeHostEvents();
+    const iteration = ++this._iteration;
+    if (this._hostWoken || this._pollAlways) this._takeHostEvents(iteration);
     const n = core.tick(core.timerLen() > 0 ? this._clock.now() : 0);
+    if (this._observer !== null) this._observer.observe!(iteration, core.checksum());
     if (n === 0) return;
+    const strategy = this._strategy;
+    if (strategy !== null && n > 1) strategy.order(core.batch(), n, this._ownerOf);
     let batch = core.batch();
     const entries = this._entries;
     const args = this._args;
@@ -533,6 +559,12 @@ export class EventLoop {
         if (took >= this._slowCallbackDuration) this._reportSlow(slot, fn, arg, kind, took);
         if (kind === SlotKind.User) this._debugHandles!.delete(slot);
       }
+    }
+    if (strategy !== null && strategy.failure !== null) {
+      // a bad tape: raised after the batch ran, so nothing ready was lost
+      const failure = strategy.failure;
+      strategy.failure = null;
+      throw failure;
     }
   }
 
@@ -827,8 +859,31 @@ export class EventLoop {
    * const loop = newEventLoop({ seed: 42 }); loop.random();
    */
   random(): number {
-    return this._core.random();
+    return this._strategy === null ? this._core.random() : this._strategy.random();
   }
+
+  /**
+   * The choices this loop's schedule has made so far: replay them with `schedule: tape`. Under
+   * FIFO (no choices) it is the empty tape, which replays as FIFO.
+   *
+   * @example
+   * const loop = newEventLoop({ schedule: "random", seed: 3 }); …; const tape = loop.tape();
+   */
+  tape(): Tape {
+    return new Tape(this._strategy === null ? [] : this._strategy.choices);
+  }
+
+  /** How many iterations the loop has run (the first is 1): what traces and tapes count in. */
+  get iteration(): number {
+    return this._iteration;
+  }
+
+  /** What a ready slot runs for (PCT's priorities): its task, else its callback. */
+  private readonly _ownerOf = (slot: number): unknown => {
+    const arg = this._args[slot];
+    if (this._kinds[slot] === SlotKind.Internal && arg instanceof Future) return arg;
+    return this._entries[slot] ?? slot;
+  };
 
   // ---- futures and tasks --------------------------------------------------------------------
 
