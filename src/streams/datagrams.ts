@@ -114,6 +114,11 @@ function showAddr(value: unknown): string {
   return describe(value);
 }
 
+/** A fresh copy, so a caller cannot change what the transport compares against. */
+function copyAddr(addr: Address | null): Address | null {
+  return addr === null || typeof addr === "string" ? addr : [addr[0], addr[1]];
+}
+
 function formatAddr(addr: Address | null): string {
   if (addr === null) return "unbound";
   if (typeof addr === "string") return addr;
@@ -254,9 +259,9 @@ export class DatagramTransport implements Resource {
   getExtraInfo(name: string, defaultValue: unknown = null): any {
     switch (name) {
       case "sockname":
-        return this._local;
+        return copyAddr(this._local);
       case "peername":
-        return this._peer;
+        return copyAddr(this._peer);
       case "socket":
         return this._state === State.Closed ? null : this._loop._host.hostObject(this._id) ?? null;
       default:
@@ -286,6 +291,12 @@ export class DatagramTransport implements Resource {
   }
 
   private _onBindEvent(event: HostEvent): void {
+    if (this._bound.done()) {
+      // the create call was cancelled in this very iteration, before its task could run: its
+      // bind is abandoned, and no protocol is made
+      this._endOnHost();
+      return;
+    }
     if (event.kind === "connected") {
       this._local = event.local;
       this._peer = event.remote;
