@@ -246,6 +246,7 @@ export class EventLoop {
   private _running = false;
   private _stopping = false;
   private _inSlice = false;
+  private _guest: ((delay: number) => void) | null = null; // guest mode: how to ask the host for a run
   private _hostWait = HostWait.None;
   private _hostSources = 0;
   // the host: every clock read, wake-up, resource command and host event goes through it
@@ -319,7 +320,7 @@ export class EventLoop {
     if (this._closed) throw closedError();
     if (this._debug) this._checkDebug(callback, "callSoon");
     const handle = this._register(new Handle(this, callback as AnyFn, args.length === 0 ? undefined : args), this._core.soon());
-    if (!this._inSlice && this._running) this._wake();
+    if (!this._inSlice && (this._running || this._guest !== null)) this._wake();
     return handle;
   }
 
@@ -371,7 +372,7 @@ export class EventLoop {
   private _timer(when: number, callback: AnyFn, args: unknown[], method: string): TimerHandle {
     if (this._debug) this._checkDebug(callback, method);
     const handle = this._register(new TimerHandle(this, when, callback, args.length === 0 ? undefined : args), this._core.at(when));
-    if (!this._inSlice && this._running) this._wake();
+    if (!this._inSlice && (this._running || this._guest !== null)) this._wake();
     return handle;
   }
 
@@ -403,7 +404,7 @@ export class EventLoop {
   _soon(fn: (arg: any) => void, arg: unknown): void {
     if (this._closed) throw closedError();
     this._store(this._core.soon() >>> 0, fn, arg, SlotKind.Internal);
-    if (!this._inSlice && this._running) this._wake();
+    if (!this._inSlice && (this._running || this._guest !== null)) this._wake();
   }
 
   /** @internal Schedule `fn(arg)` at `when`; returns the id for `_cancelId`. */
@@ -411,7 +412,7 @@ export class EventLoop {
     if (this._closed) throw closedError();
     const id = this._core.at(when);
     this._store(id >>> 0, fn, arg, SlotKind.Internal);
-    if (!this._inSlice && this._running) this._wake();
+    if (!this._inSlice && (this._running || this._guest !== null)) this._wake();
     return id;
   }
 
@@ -718,7 +719,7 @@ export class EventLoop {
   private readonly _onHostWake = (reason: WakeReason): void => {
     if (reason === "event") {
       this._hostWoken = true;
-      if (this._running) this._wake();
+      if (this._running || this._guest !== null) this._wake();
       return;
     }
     if (!this._running) return;
@@ -732,6 +733,10 @@ export class EventLoop {
 
   /** @internal Wake a loop that waits on its host (a host event or a threadsafe call arrived). */
   _wake(): void {
+    if (this._guest !== null && !this._running) {
+      this._guest(0); // guest mode: ask the host to run an iteration
+      return;
+    }
     const wait = this._hostWait;
     if (wait === HostWait.None || wait === HostWait.Macrotask) return;
     if (wait === HostWait.Timer) this._driver.disarm();
@@ -797,6 +802,76 @@ export class EventLoop {
     return fut.result();
   }
 
+  // ---- guest mode ---------------------------------------------------------------------------------
+
+  /**
+   * Guest mode: run one iteration now, from a host that owns its own loop (a game's
+   * `requestAnimationFrame`, an edge handler, a test harness, another scheduler), and return how
+   * long the host may wait before calling again: `0` when work is ready, the seconds until the
+   * next timer, or `Infinity` when only a host event (I/O, a wrapped promise,
+   * `callSoonThreadsafe`) can give the loop work. The loop is running only inside the call. On the
+   * virtual clock an idle loop with nothing in flight first jumps to its next deadline.
+   * asyncio has no such mode; trio's guest mode is the model.
+   *
+   * @example
+   * const task = loop.createTask(main());
+   * function frame() { loop.runOnce(); if (!task.done()) requestAnimationFrame(frame); }
+   * requestAnimationFrame(frame);
+   */
+  runOnce(): number {
+    this._checkRunnable();
+    const core = this._core;
+    const clock = this._clock;
+    if (clock.virtual && core.readyLen() === 0 && !this._hostWoken && this._hostSources === 0 && core.timerLen() > 0) {
+      const when = core.nextDeadline();
+      if (when !== Infinity) clock.advanceTo(when); // autojump, as the driven loop does
+    }
+    this._start();
+    this._inSlice = true;
+    try {
+      this._runOnce();
+    } finally {
+      this._inSlice = false;
+      this._running = false;
+      this._stopping = false; // stop() has nothing to stop in guest mode
+      core.release();
+      if (_getRunningLoop() === this) _setRunningLoop(null);
+    }
+    const delay = this._guestDelay();
+    if (this._guest !== null && delay !== Infinity) this._guest(delay);
+    return delay;
+  }
+
+  /**
+   * Guest mode, trio's shape: the loop asks the host to call `runOnce()` by calling
+   * `requestRun(delaySeconds)` — after each iteration that leaves work or a timer, and whenever
+   * a host event or threadsafe call arrives (with 0). The first request is made now.
+   *
+   * @example
+   * loop.startGuest((delay) => setTimeout(() => loop.runOnce(), delay * 1000));
+   */
+  startGuest(requestRun: (delaySeconds: number) => void): void {
+    if (typeof requestRun !== "function") {
+      throw new TypeError(`startGuest(requestRun): requestRun must be a function, got ${describe(requestRun)}`);
+    }
+    if (this._closed) throw closedError();
+    if (this._running) throw new RuntimeError("startGuest() cannot be called while the loop is running");
+    this._guest = requestRun;
+    requestRun(this._guestDelay());
+  }
+
+  private _guestDelay(): number {
+    const core = this._core;
+    if (core.readyLen() > 0 || this._hostWoken) return 0;
+    if (core.timerLen() > 0) {
+      const when = core.nextDeadline();
+      if (when === Infinity) return Infinity;
+      if (this._clock.virtual && this._hostSources === 0) return 0; // the next runOnce jumps there
+      return Math.max(0, when - this._clock.now());
+    }
+    return Infinity;
+  }
+
   /**
    * Stop after the current iteration. Called before the loop runs, the next run does one
    * iteration and stops (asyncio's rule).
@@ -839,6 +914,7 @@ export class EventLoop {
     this._tasks.clear();
     this._resources.clear();
     this._resourceInFlight.clear();
+    this._guest = null;
     this._driver.detach();
   }
 
