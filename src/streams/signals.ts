@@ -1,8 +1,9 @@
 // Unix signal handlers on the loop (asyncio's add_signal_handler / remove_signal_handler), and
 // run()'s Ctrl+C handling (asyncio.Runner's): the first SIGINT cancels the main task.
 //
-// A handler is a resource that is not in flight: it may never fire, so the virtual clock still
-// jumps and runSync still reports a deadlock while one is installed. The host delivers a
+// A handler is a resource that is not in flight on the virtual clock: it may never fire, so
+// time still jumps and runSync still reports a deadlock while one is installed (on the real
+// clock it is, so that the loop keeps yielding to the host: see handlerInFlight). The host delivers a
 // `signal` event for the handler's id; the callback runs in a loop iteration, never inside the
 // host's own signal callback.
 //
@@ -79,6 +80,18 @@ interface LoopSignals {
 }
 
 const perLoop = new WeakMap<EventLoop, LoopSignals>();
+
+/**
+ * Whether a handler counts as host I/O in flight. On the virtual clock it must not (time still
+ * jumps, runSync still works). On the real clock "in flight" changes one thing only: the loop
+ * yields to the host every few milliseconds even while tasks are always ready, and that is
+ * what lets a signal in at all — without it a program spinning on `sleep(0)` could never be
+ * interrupted by Ctrl+C (asyncio polls its signal fd every iteration).
+ * (The loop has no public accessor for its clock kind; `_clock` is read as data.)
+ */
+function handlerInFlight(loop: EventLoop): boolean {
+  return (loop as unknown as { _clock?: { virtual?: boolean } })._clock?.virtual !== true;
+}
 
 function signalsOf(loop: EventLoop): LoopSignals {
   let s = perLoop.get(loop);
@@ -168,6 +181,7 @@ EventLoop.prototype.addSignalHandler = function addSignalHandler<A extends unkno
   if (this.isClosed()) throw new RuntimeError("Event loop is closed");
   const signals = signalsOf(this);
   const handle = new Handle(this, callback as (...a: unknown[]) => unknown, args.length === 0 ? undefined : args);
+  handle._id = -1; // it is never scheduled: its id matches no slot, so cancel() touches no timer
   const existing = signals.handlers.get(name);
   if (existing !== undefined && this._hasResource(existing.id)) {
     existing.handle.cancel();
@@ -178,7 +192,7 @@ EventLoop.prototype.addSignalHandler = function addSignalHandler<A extends unkno
   if (name === "SIGINT") signals.runnerSigint?.remove();
   const id = this._newResourceId();
   const handler = new SignalHandler(this, id, name, handle);
-  this._openResource(id, handler, false);
+  this._openResource(id, handler, handlerInFlight(this));
   try {
     this._send({ op: "addSignal", id, name });
   } catch (exc) {
@@ -246,7 +260,7 @@ export function catchSigint(loop: EventLoop, task: Task<unknown>): (exc?: unknow
   if (!loop._host.supports("signals")) return (exc) => exc;
   const id = loop._newResourceId();
   const runner = new RunnerSigint(loop, id, task);
-  loop._openResource(id, runner, false);
+  loop._openResource(id, runner, handlerInFlight(loop));
   try {
     loop._send({ op: "addSignal", id, name: "SIGINT", ifUnhandled: true });
   } catch {
