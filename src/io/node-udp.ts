@@ -39,6 +39,8 @@ class UdpEntry {
   /** `close` waits for this many sends to finish. */
   sending = 0;
   closeWhenSent = false;
+  /** The bind failed and was reported (a failed connect may report through its callback and 'error'). */
+  failed = false;
   /** socket.close() was called (a second call throws). */
   socketClosed = false;
   closedEmitted = false;
@@ -203,7 +205,8 @@ export class NodeUdp {
 
   /** The bind failed: report it; the socket goes, the id stays until the loop's close/abort. */
   private failBind(e: UdpEntry, err: unknown): void {
-    if (e.ending) return;
+    if (e.ending || e.failed) return;
+    e.failed = true;
     const error = toWire(err);
     const socket = e.socket;
     e.socket = null;

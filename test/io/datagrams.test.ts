@@ -493,12 +493,20 @@ describe("failures while creating leave nothing open", () => {
     });
   });
 
-  it("a name that does not resolve: OSError", async () => {
+  it("a name that does not resolve, local or remote: OSError", async () => {
     await runClean(function* () {
       const loop = getRunningLoop();
       let caught: unknown = null;
       try {
         yield* loop.createDatagramEndpoint(() => new DatagramProtocol(), { localAddr: ["no-such-host.invalid", 0] });
+      } catch (exc) {
+        caught = exc;
+      }
+      expect(caught).toBeInstanceOf(OSError);
+      expect(["ENOTFOUND", "EAI_AGAIN"]).toContain((caught as OSError).code);
+      caught = null;
+      try {
+        yield* loop.createDatagramEndpoint(() => new DatagramProtocol(), { remoteAddr: ["no-such-host.invalid", 53], family: 4 });
       } catch (exc) {
         caught = exc;
       }
