@@ -78,3 +78,30 @@ import "./streams/signals.js"; // loop.addSignalHandler, loop.removeSignalHandle
 export { WorkerPoolExecutor, toThread } from "./streams/executor.js";
 export type { WorkerFunction, WorkerPoolOptions } from "./streams/executor.js";
 export { Tape } from "./loop/schedule.js";
+export type { BaseTransport, ReadTransport, WriteTransport, Transport, BaseProtocol, Protocol } from "./streams/transports.js";
+export { StreamTransport } from "./streams/transports.js";
+import "./streams/sockets.js"; // loop.createConnection, loop.createUnixConnection, loop.startTls
+export type { ConnectionOptions, UnixConnectionOptions, StartTlsOptions } from "./streams/sockets.js";
+export { Server, ServerSocket } from "./streams/server.js"; // + loop.createServer, createUnixServer
+export type { ServerOptions, UnixServerOptions } from "./streams/server.js";
+export { SslContext, createSslContext, SSLError, SSLCertVerificationError } from "./streams/ssl.js";
+export type { SslContextOptions, SslOption, VerifyMode, Pem } from "./streams/ssl.js";
+export {
+  StreamReader,
+  StreamWriter,
+  StreamReaderProtocol,
+  openConnection,
+  startServer,
+  openUnixConnection,
+  startUnixServer,
+  DEFAULT_LIMIT,
+} from "./streams/streams.js";
+export type {
+  StreamReaderOptions,
+  ClientConnected,
+  StreamStartTlsOptions,
+  OpenConnectionOptions,
+  OpenUnixConnectionOptions,
+  StartServerOptions,
+  StartUnixServerOptions,
+} from "./streams/streams.js";
