@@ -558,3 +558,19 @@ export function reset(): void {
 growRing();
 store<f64>(STATE + ST_NEXT_DEADLINE, Infinity);
 seed(0, 0);
+
+// ---- abort ----------------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "proc_exit")
+declare function procExit(code: u32): void;
+
+/**
+ * The core's abort (an allocation that cannot grow memory; assertions are off in release): exit
+ * through WASI with code 255 and trap. The shim's own abort formats and writes the message,
+ * which is most of a 5 KB module for a path that never runs.
+ */
+function coreAbort(message: usize, fileName: usize, line: u32, column: u32): void {
+  procExit(255);
+  unreachable();
+}
