@@ -105,3 +105,5 @@ export type {
   StartServerOptions,
   StartUnixServerOptions,
 } from "./streams/streams.js";
+export { openWebSocket } from "./streams/websocket.js";
+export type { WebSocketOptions } from "./streams/websocket.js";

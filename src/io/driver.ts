@@ -89,7 +89,10 @@ export type Command =
   /** `maxWorkers: null`: the host's default (asyncio's min(32, cpus + 4)). */
   | { op: "createExecutor"; id: number; maxWorkers: number | null }
   | { op: "call"; id: number; executor: number; module: string; name: string; args: unknown[] }
-  | { op: "shutdownExecutor"; id: number; wait: boolean };
+  | { op: "shutdownExecutor"; id: number; wait: boolean }
+  // WebSockets: a stream resource (`connected` or `error`, then `data`/`eof`/`flushed`/`closed`);
+  // each `write` is one binary message, and each message received is one `data` event
+  | { op: "connectWebSocket"; id: number; url: string; protocols: string[] };
 
 /** Events: what the host tells the loop, always as data and always through `poll()`. */
 export type HostEvent =
@@ -115,7 +118,7 @@ export type HostEvent =
 export type WakeReason = "event" | "timer" | "yield";
 
 /** Capabilities a host may lack; using one it lacks raises `NotImplementedError` at the call. */
-export type Feature = "tcp" | "tls" | "unix" | "tcpServer" | "udp" | "subprocess" | "signals" | "workers";
+export type Feature = "tcp" | "tls" | "unix" | "tcpServer" | "udp" | "subprocess" | "signals" | "workers" | "websocket";
 
 /** Ids the host gives to accepted connections start here; the loop's own ids stay below. */
 export const ACCEPTED_ID_BASE = 2 ** 30;

@@ -10,8 +10,8 @@
 //   });
 //
 // runInChromium({ page, files?, html?, timeoutMs?, server? }) → Promise<{ logs, result, errors, url }>
-// - `page`: the page's main module (JavaScript source, or `{ path }` of a file on disk). It runs as
-//   `<script type="module" src="/__page.mjs">`; an import map resolves "wasyncio" to
+// - `page`: the page's main module (JavaScript source, or `{ path }` of a file on disk). It is
+//   served at /__runN/page.mjs and runs as a `<script type="module">` of /__runN/page.html; an import map resolves "wasyncio" to
 //   /dist/index.mjs and "wasyncio/manual" to /dist/manual.mjs (the repository's dist/, served
 //   as is: build it first). The page ends the run by calling `done(value)` (a global): `value`
 //   (structured-cloneable) becomes `result`. A module that throws or rejects at top level, or an
@@ -29,7 +29,7 @@
 //   warnings/errors and plain text for log/info, in order.
 // Everything is closed by runInChromium itself (browser, profile dir, server), also on failure.
 //
-// startServer({ files? }) → Promise<{ url, wsUrl, port, close() }>: the server alone, on
+// startServer({ files? }) → Promise<{ url, wsUrl, port, mount(path, content), close() }>: the server alone, on
 // 127.0.0.1 and a free port. Besides the files (and /dist/), it has:
 // - `GET /data`: the text "wasyncio over fetch\n" (text/plain); `GET /json`: {"hello":"browser"}.
 // - WebSocket endpoints (a hand-written RFC 6455 server; no extensions, so no compression):
@@ -228,6 +228,7 @@ function contentFor(value) {
  */
 export async function startServer({ files = {} } = {}) {
   const mounts = { "/dist/": { path: DIST }, ...files };
+  let runs = 0;
   const sockets = new Set();
   const held = new Map(); // hold name → { sockets: Set, released: boolean, received: number }
   const holdOf = (name) => {
@@ -243,6 +244,7 @@ export async function startServer({ files = {} } = {}) {
       res.writeHead(status, { "content-type": type, "cache-control": "no-store", "content-length": body.length });
       res.end(body);
     };
+    if (path === "/favicon.ico") return send(204, "image/x-icon", Buffer.alloc(0));
     if (path === "/data") return send(200, "text/plain; charset=utf-8", Buffer.from("wasyncio over fetch\n"));
     if (path === "/json") return send(200, "application/json", Buffer.from('{"hello":"browser"}'));
     if (path === "/ws/release") {
@@ -352,6 +354,12 @@ export async function startServer({ files = {} } = {}) {
   const { port } = server.address();
   return {
     port,
+    /** Serve `content` (string or bytes) at `path` from now on. */
+    mount(path, content) {
+      mounts[path] = content;
+    },
+    /** @internal A fresh path prefix for one run's page. */
+    nextRun: () => `/__run${++runs}`,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     close: () =>
@@ -382,14 +390,14 @@ window.addEventListener("error", (ev) => fail("error", ev.error ?? ev.message));
 window.addEventListener("unhandledrejection", (ev) => fail("unhandledrejection", ev.reason));
 `;
 
-function pageHtml(extraHtml) {
+function pageHtml(extraHtml, pagePath) {
   const importMap = { imports: { wasyncio: "/dist/index.mjs", "wasyncio/manual": "/dist/manual.mjs" } };
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>wasyncio harness</title>
 <script type="importmap">${JSON.stringify(importMap)}</script>
 <script>${PRELUDE}</script>
 </head><body>${extraHtml ?? ""}
-<script type="module" src="/__page.mjs" onerror="__wasyncioFail('load', new Error('the page module or one of its imports failed to load (see the logs)'))"></script>
+<script type="module" src="${pagePath}" onerror="__wasyncioFail('load', new Error('the page module or one of its imports failed to load (see the logs)'))"></script>
 </body></html>`;
 }
 
@@ -403,7 +411,11 @@ export async function runInChromium({ page, files = {}, html, timeoutMs = 30_000
   if (given !== undefined && Object.keys(files).length > 0) {
     throw new TypeError("runInChromium: pass files to startServer() when you give your own server");
   }
-  // the page and its HTML are served by this run's own routes (playwright intercepts them)
+  // the page and its HTML are served by the server itself (a page playwright fulfils from a
+  // route counts as a public address, and Chromium then blocks its requests to 127.0.0.1)
+  const run = server.nextRun();
+  server.mount(`${run}/page.mjs`, source);
+  server.mount(`${run}/page.html`, pageHtml(html, `${run}/page.mjs`));
   const profile = mkdtempSync(join(tmpdir(), "wasyncio-chromium-"));
   const logs = [];
   let context = null;
@@ -423,9 +435,7 @@ export async function runInChromium({ page, files = {}, html, timeoutMs = 30_000
       const tab = context.pages()[0] ?? (await context.newPage());
       tab.on("console", onConsole);
       tab.on("worker", (w) => w.on("console", onConsole));
-      await tab.route(`${server.url}/__page.html`, (route) => route.fulfill({ status: 200, contentType: "text/html; charset=utf-8", body: pageHtml(html) }));
-      await tab.route(`${server.url}/__page.mjs`, (route) => route.fulfill({ status: 200, contentType: "text/javascript", body: source }));
-      await tab.goto(`${server.url}/__page.html`);
+      await tab.goto(`${server.url}${run}/page.html`);
       await tab.waitForFunction(() => window.__wasyncioHarness?.finished === true, null, { timeout: 0, polling: 20 });
       return tab.evaluate(() => ({ result: window.__wasyncioHarness.result, errors: window.__wasyncioHarness.errors }));
     })();
