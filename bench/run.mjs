@@ -547,6 +547,15 @@ if (WORKLOADS.some((w) => w.id === 'w7t' || w.id === 'w7s')) {
     `concurrent \`true\` processes, each awaited to its exit, stdio inherited. Peak RSS is the parent's only.`);
 }
 for (const n of notes) { md.push(n); md.push(''); }
+// Sizes (bench/size.mjs): what a user downloads, beside the speed table
+if (haveDist) {
+  try {
+    const { measureSizes, sizeTable } = await import('./size.mjs');
+    md.push('### Sizes', '', sizeTable(measureSizes()), '');
+  } catch (exc) {
+    md.push('### Sizes', '', `not measured: ${exc.message}`, '');
+  }
+}
 const mdText = md.join('\n');
 
 console.log('');
