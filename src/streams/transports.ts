@@ -238,6 +238,12 @@ export class StreamTransport implements Transport, Resource {
   /** @internal */
   onEvent(event: HostEvent): void {
     if (this._early !== null) {
+      if (event.kind === "closed" && this._aborted && !this._started) {
+        // aborted before it ever started (a server closed while not serving): it ends here
+        this._early = null;
+        this._callConnectionLost(this._closedError(event));
+        return;
+      }
       this._early.push(event); // not started yet: replayed after connectionMade
       return;
     }
