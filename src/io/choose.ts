@@ -6,11 +6,13 @@ import type { Driver } from "./driver.js";
 import { TimersDriver, hostName } from "./timers.js";
 import { NodeDriver, builtinLoader } from "./node.js";
 import { BrowserDriver } from "./browser.js";
+import { DenoDriver, denoNamespace } from "./deno.js";
 
 /** A fresh driver for a new loop on this host. */
 export function defaultDriver(): Driver {
   const host = hostName();
   if ((host === "node" || host === "bun") && builtinLoader() !== null) return new NodeDriver(host);
   if (host === "browser") return new BrowserDriver();
+  if (host === "deno" && denoNamespace() !== null) return new DenoDriver();
   return new TimersDriver(host);
 }

@@ -1,0 +1,463 @@
+// Deno processes for the driver: subprocesses (Deno.Command, whose pipes are stream resources
+// with their own ids), signals (Deno.addSignalListener) and worker executors (Web Workers).
+// The events are the Node driver's (io/node-proc.ts) in the same situations: `spawned` or one
+// `error`, then `exit` with Node's code/signal; a pipe's `data`/`eof`/`flushed`/`error`/`closed`;
+// `signal` with the handler's id; a call's `result`.
+
+import { NotImplementedError } from "../errors.js";
+import type { Command, Feature, HostEvent, StdioMode, WireError } from "./driver.js";
+import { denoWire } from "./deno-host.js";
+import type { DenoChild, DenoHost } from "./deno-host.js";
+import { DenoStream, MergedIO, ReadableIO, WritableIO } from "./deno-stream.js";
+import type { ByteIO, StreamOwner } from "./deno-stream.js";
+
+const OPS = new Set<Command["op"]>([
+  "spawn", "kill", "addSignal", "removeSignal", "createExecutor", "call", "shutdownExecutor",
+]);
+
+/** Linux signal numbers, for `kill` with a number (Deno takes names). */
+const SIGNAL_NAMES: Record<number, string> = {
+  1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+  9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+  17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU", 23: "SIGURG",
+  24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS",
+};
+
+// ---- the worker's code ----------------------------------------------------------------------------
+//
+// A module worker made from a Blob URL, so the bundle needs no file of its own. One call at a
+// time: the pool posts the next only after the result came back. The module is imported by
+// the worker (cached after the first call); the export is called with the structured-cloned
+// arguments, awaited, and the result posted back. An error is posted as data with its class
+// name, message, stack and code; a refused permission (importing a file without --allow-read)
+// gets the code EACCES, so the caller sees a PermissionError naming the flag.
+const WORKER_SOURCE = `
+function wire(e) {
+  if (e !== null && typeof e === "object") {
+    let name = typeof e.name === "string" ? e.name : "Error";
+    const ctor = e.constructor && typeof e.constructor.name === "string" ? e.constructor.name : "";
+    if (name === "Error" && ctor !== "" && ctor !== "Object") name = ctor;
+    const w = { name, message: typeof e.message === "string" ? e.message : String(e) };
+    if (typeof e.code === "string") w.code = e.code;
+    if (typeof e.stack === "string") w.stack = e.stack;
+    if (name === "NotCapable" || /run again with the --allow-[a-z-]+ flag/.test(w.message)) w.code = "EACCES";
+    return w;
+  }
+  return { name: "Error", message: "non-error thrown: " + String(e) };
+}
+self.onmessage = async (event) => {
+  const m = event.data;
+  let value;
+  try {
+    const mod = await import(m.module);
+    const fn = mod[m.name];
+    if (typeof fn !== "function") {
+      throw new TypeError(m.name in mod
+        ? "export '" + m.name + "' of " + m.module + " is not a function (it is " + typeof fn + ")"
+        : "module " + m.module + " has no export named '" + m.name + "'");
+    }
+    value = await fn(...m.args);
+  } catch (e) {
+    self.postMessage({ id: m.id, ok: false, error: wire(e) });
+    return;
+  }
+  try {
+    self.postMessage({ id: m.id, ok: true, value });
+  } catch (e) {
+    const w = wire(e);
+    w.message = "the result of " + m.name + "() could not be sent back: " + w.message;
+    self.postMessage({ id: m.id, ok: false, error: w });
+  }
+};
+`;
+
+interface Call {
+  id: number;
+  module: string;
+  name: string;
+  args: unknown[];
+}
+
+interface PoolWorker {
+  worker: Worker;
+  current: Call | null;
+}
+
+/** One executor: up to `max` workers, made on demand, and a FIFO of calls waiting for one. */
+interface Pool {
+  id: number;
+  max: number;
+  workers: Set<PoolWorker>;
+  idle: PoolWorker[];
+  queue: Call[];
+  /** shutdown(wait=true) was asked: terminate each worker once the queue is empty. */
+  closing: boolean;
+}
+
+/** A child process, by id. */
+interface Child {
+  id: number;
+  child: DenoChild;
+  exited: boolean;
+  /** stderr=STDOUT with stdout inherited: stderr is copied to our stdout (fd 1, as Node does). */
+  copying: ReadableStreamDefaultReader<Uint8Array> | null;
+}
+
+function stdioFor(mode: StdioMode): "piped" | "null" | "inherit" {
+  return mode === "pipe" ? "piped" : mode === "devnull" ? "null" : "inherit";
+}
+
+/** An absolute path as a file: URL (posix `/x`, Windows `C:\x`, UNC `\\host\x`). */
+function fileUrl(path: string): string {
+  let p = path.replace(/\\/g, "/");
+  if (/^[A-Za-z]:\//.test(p)) p = "/" + p;
+  return new URL("file://" + p.split("/").map((part) => encodeURIComponent(part).replace(/%3A/g, ":")).join("/")).href;
+}
+
+export class DenoProc implements StreamOwner {
+  private readonly signals = new Map<number, { name: string; listener: () => void }>();
+  private readonly pools = new Map<number, Pool>();
+  /** Calls sent and not yet answered, by call id (so an `abort` can drop a queued one). */
+  private readonly calls = new Map<number, Pool>();
+  private readonly children = new Map<number, Child>();
+  private workerUrl: string | null = null;
+
+  constructor(private readonly host: DenoHost) {}
+
+  emit(event: HostEvent): void {
+    this.host.emit(event);
+  }
+
+  emitLater(event: HostEvent): void {
+    this.host.emitLater(event);
+  }
+
+  forget(stream: DenoStream): void {
+    if (this.host.streams.get(stream.id) === stream) this.host.streams.delete(stream.id);
+  }
+
+  handles(command: Command): boolean {
+    if (OPS.has(command.op)) return true;
+    return command.op === "abort" && this.calls.has(command.id);
+  }
+
+  send(command: Command): void {
+    switch (command.op) {
+      case "addSignal":
+        return this.addSignal(command.id, command.name);
+      case "removeSignal":
+        return this.removeSignal(command.id);
+      case "createExecutor":
+        return this.createExecutor(command.id, command.maxWorkers);
+      case "call":
+        return this.call(command);
+      case "shutdownExecutor":
+        return this.shutdownExecutor(command.id, command.wait);
+      case "spawn":
+        return this.spawn(command);
+      case "kill":
+        return this.kill(command.id, command.signal);
+      case "abort":
+        return this.dropCall(command.id);
+      default:
+        throw new NotImplementedError(`'${command.op}' is not a process operation`);
+    }
+  }
+
+  supports(feature: Feature): boolean {
+    if (feature === "workers") return typeof Worker === "function" && typeof Blob === "function" && typeof URL.createObjectURL === "function";
+    return feature === "signals" || feature === "subprocess";
+  }
+
+  hostObject(id: number): unknown {
+    return this.children.get(id)?.child ?? null;
+  }
+
+  /** The loop closed: remove our signal listeners, kill the children, stop the workers. */
+  detach(): void {
+    for (const { name, listener } of this.signals.values()) {
+      try {
+        this.host.deno.removeSignalListener(name, listener);
+      } catch {
+        // gone already
+      }
+    }
+    this.signals.clear();
+    for (const pool of this.pools.values()) this.terminatePool(pool);
+    this.pools.clear();
+    this.calls.clear();
+    for (const c of this.children.values()) {
+      c.copying?.cancel().catch(() => undefined);
+      if (!c.exited) {
+        try {
+          c.child.kill("SIGKILL");
+        } catch {
+          // exited meanwhile
+        }
+      }
+    }
+    this.children.clear();
+    if (this.workerUrl !== null) {
+      URL.revokeObjectURL(this.workerUrl);
+      this.workerUrl = null;
+    }
+  }
+
+  // ---- signals ------------------------------------------------------------------------------
+
+  private addSignal(id: number, name: string): void {
+    // `ifUnhandled` (run()'s SIGINT): Deno cannot tell whether the program listens itself, so
+    // the handler is always installed (both run, where Node would leave the program's alone).
+    const listener = () => this.host.emit({ kind: "signal", id, name });
+    this.host.deno.addSignalListener(name, listener); // throws for a signal Deno cannot catch
+    this.signals.set(id, { name, listener });
+  }
+
+  private removeSignal(id: number): void {
+    const entry = this.signals.get(id);
+    if (entry === undefined) return;
+    this.signals.delete(id);
+    this.host.deno.removeSignalListener(entry.name, entry.listener);
+  }
+
+  // ---- executors ----------------------------------------------------------------------------
+
+  private createExecutor(id: number, maxWorkers: number | null): void {
+    let max = maxWorkers;
+    if (max === null) {
+      const cpus = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+      max = Math.min(32, cpus + 4); // asyncio's ThreadPoolExecutor default
+    }
+    this.pools.set(id, { id, max, workers: new Set(), idle: [], queue: [], closing: false });
+  }
+
+  private call(command: Extract<Command, { op: "call" }>): void {
+    const pool = this.pools.get(command.executor);
+    const module = command.module.startsWith("/") || /^[A-Za-z]:[\\/]/.test(command.module) || command.module.startsWith("\\\\") ? fileUrl(command.module) : command.module;
+    const call: Call = { id: command.id, module, name: command.name, args: command.args };
+    if (pool === undefined || pool.closing) {
+      this.host.emitLater({ kind: "result", id: call.id, ok: false, value: undefined, error: { name: "RuntimeError", message: "cannot schedule new calls after the executor was shut down" } });
+      return;
+    }
+    this.calls.set(call.id, pool);
+    const idle = pool.idle.pop();
+    if (idle !== undefined) this.dispatch(pool, idle, call);
+    else if (pool.workers.size < pool.max) this.dispatch(pool, this.startWorker(pool), call);
+    else pool.queue.push(call);
+  }
+
+  private startWorker(pool: Pool): PoolWorker {
+    this.workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+    const worker = new Worker(this.workerUrl, { type: "module" });
+    const entry: PoolWorker = { worker, current: null };
+    worker.onmessage = (event: MessageEvent<{ id: number; ok: boolean; value?: unknown; error?: WireError }>) => {
+      const msg = event.data;
+      const call = entry.current;
+      if (call === null || call.id !== msg.id) return;
+      entry.current = null;
+      this.calls.delete(call.id);
+      this.host.emit({ kind: "result", id: call.id, ok: msg.ok, value: msg.value, error: msg.error });
+      this.next(pool, entry);
+    };
+    // An error thrown outside a call (a stray timer's callback) ends the worker: its call fails.
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.crashed(pool, entry, event.error ?? new Error(event.message));
+    };
+    worker.onmessageerror = () => {
+      this.crashed(pool, entry, new Error("a result that could not be received (deserialization failed)"));
+    };
+    pool.workers.add(entry);
+    return entry;
+  }
+
+  private crashed(pool: Pool, entry: PoolWorker, why: unknown): void {
+    entry.worker.terminate();
+    pool.workers.delete(entry);
+    const at = pool.idle.indexOf(entry);
+    if (at >= 0) pool.idle.splice(at, 1);
+    const call = entry.current;
+    entry.current = null;
+    if (call !== null) {
+      this.calls.delete(call.id);
+      const w = denoWire(why);
+      this.host.emit({
+        kind: "result", id: call.id, ok: false, value: undefined,
+        error: { name: w.name, message: `the worker running ${call.name}() failed outside the call: ${w.message}`, stack: w.stack },
+      });
+    }
+    // calls still queued get a fresh worker
+    if (this.pools.get(pool.id) === pool && pool.queue.length > 0 && pool.workers.size < pool.max) {
+      this.dispatch(pool, this.startWorker(pool), pool.queue.shift()!);
+    }
+  }
+
+  private dispatch(pool: Pool, entry: PoolWorker, call: Call): void {
+    entry.current = call;
+    try {
+      entry.worker.postMessage({ id: call.id, module: call.module, name: call.name, args: call.args });
+    } catch (err) {
+      // an argument that cannot be cloned: this call fails, the worker stays free
+      entry.current = null;
+      this.calls.delete(call.id);
+      const wire = denoWire(err);
+      wire.message = `the arguments of ${call.name}() could not be sent to a worker: ${wire.message}`;
+      this.host.emitLater({ kind: "result", id: call.id, ok: false, value: undefined, error: wire });
+      this.next(pool, entry);
+    }
+  }
+
+  /** A worker is free: give it the next queued call, or park it. */
+  private next(pool: Pool, entry: PoolWorker): void {
+    const call = pool.queue.shift();
+    if (call !== undefined) return this.dispatch(pool, entry, call);
+    if (pool.closing) {
+      this.stopWorker(pool, entry);
+      if (pool.workers.size === 0) this.pools.delete(pool.id);
+      return;
+    }
+    pool.idle.push(entry);
+  }
+
+  private dropCall(id: number): void {
+    const pool = this.calls.get(id)!;
+    this.calls.delete(id);
+    const at = pool.queue.findIndex((c) => c.id === id);
+    if (at >= 0) pool.queue.splice(at, 1);
+    // a call already running finishes in its worker; its result is dropped by the loop
+  }
+
+  private shutdownExecutor(id: number, wait: boolean): void {
+    const pool = this.pools.get(id);
+    if (pool === undefined) return;
+    if (!wait) {
+      this.terminatePool(pool);
+      this.pools.delete(id);
+      return;
+    }
+    pool.closing = true;
+    for (const entry of pool.idle.splice(0)) this.stopWorker(pool, entry);
+    if (pool.workers.size === 0) this.pools.delete(id);
+  }
+
+  private stopWorker(pool: Pool, entry: PoolWorker): void {
+    pool.workers.delete(entry);
+    entry.worker.terminate();
+  }
+
+  /** Stop every worker now; calls queued or running are dropped without events. */
+  private terminatePool(pool: Pool): void {
+    for (const call of pool.queue) this.calls.delete(call.id);
+    pool.queue.length = 0;
+    pool.idle.length = 0;
+    for (const entry of Array.from(pool.workers)) {
+      if (entry.current !== null) this.calls.delete(entry.current.id);
+      this.stopWorker(pool, entry);
+    }
+  }
+
+  // ---- subprocesses -------------------------------------------------------------------------
+
+  private spawn(command: Extract<Command, { op: "spawn" }>): void {
+    const deno = this.host.deno;
+    const { id, pipes } = command;
+    // stderr=STDOUT: merged into the stdout pipe here, or copied to our stdout when inherited
+    let stderr: "piped" | "null" | "inherit";
+    const mergeStderr = command.stderr === "stdout";
+    if (mergeStderr) stderr = command.stdout === "devnull" ? "null" : "piped";
+    else stderr = stdioFor(command.stderr);
+    let file = command.file;
+    let args = command.args;
+    if (command.shell) {
+      const line = [command.file, ...command.args].join(" ");
+      if (deno.build.os === "windows") {
+        file = "cmd.exe";
+        args = ["/d", "/s", "/c", line];
+      } else {
+        file = "/bin/sh";
+        args = ["-c", line];
+      }
+    }
+    const options: Record<string, unknown> = {
+      args,
+      stdin: stdioFor(command.stdin),
+      stdout: stdioFor(command.stdout),
+      stderr,
+    };
+    if (command.cwd != null) options.cwd = command.cwd;
+    // asyncio's env replaces the environment; Deno's adds to it unless clearEnv
+    if (command.env != null) {
+      options.env = command.env;
+      options.clearEnv = true;
+    }
+    let child: DenoChild;
+    try {
+      child = new deno.Command(file, options).spawn();
+    } catch (err) {
+      // the program does not exist (ENOENT), --allow-run is missing (EACCES), a bad cwd…
+      this.host.emitLater({ kind: "error", id, error: denoWire(err, "run") });
+      return;
+    }
+    const entry: Child = { id, child, exited: false, copying: null };
+    this.children.set(id, entry);
+    // The pipes read from now on, in the same host turn as the spawn: nothing a quick child
+    // writes is lost (the data waits as events until the loop polls).
+    if (pipes.stdin !== null && command.stdin === "pipe") this.openPipe(pipes.stdin, "writePipe", new WritableIO(child.stdin), child.stdin);
+    if (pipes.stdout !== null && command.stdout === "pipe") {
+      const io: ByteIO = mergeStderr ? new MergedIO([child.stdout, child.stderr]) : new ReadableIO(child.stdout);
+      this.openPipe(pipes.stdout, "readPipe", io, child.stdout);
+    }
+    if (pipes.stderr !== null && command.stderr === "pipe") this.openPipe(pipes.stderr, "readPipe", new ReadableIO(child.stderr), child.stderr);
+    if (mergeStderr && command.stdout === "inherit") void this.copyToStdout(entry, child.stderr);
+    this.host.emitLater({ kind: "spawned", id, pid: child.pid });
+    child.status.then(
+      ({ code, signal }) => {
+        entry.exited = true;
+        if (this.children.get(id) !== entry) return; // the loop closed
+        this.children.delete(id);
+        // Node's convention: killed by a signal is code null plus the signal's name
+        this.host.emit({ kind: "exit", id, code: signal !== null ? null : code, signal });
+      },
+      () => {
+        entry.exited = true;
+      },
+    );
+  }
+
+  private openPipe(id: number, kind: "readPipe" | "writePipe", io: ByteIO, hostObject: unknown): void {
+    const stream = new DenoStream(this, id, kind, io);
+    stream.hostObject = hostObject;
+    stream.flag = "run";
+    this.host.streams.set(id, stream);
+    stream.start();
+  }
+
+  private async copyToStdout(entry: Child, stream: ReadableStream<Uint8Array>): Promise<void> {
+    const reader = stream.getReader();
+    entry.copying = reader;
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) return;
+        let at = 0;
+        while (at < r.value.length) at += await this.host.deno.stdout.write(r.value.subarray(at));
+      }
+    } catch {
+      // our stdout is closed, or the loop closed: the child's output goes nowhere
+    }
+  }
+
+  private kill(id: number, signal: string | number): void {
+    const entry = this.children.get(id);
+    if (entry === undefined || entry.exited) return; // exited: the loop raises ProcessLookupError when it knows
+    const name = typeof signal === "number" ? SIGNAL_NAMES[signal] : signal;
+    if (name === undefined) throw new NotImplementedError(`signal number ${String(signal)} has no name on deno: pass its name ("SIGTERM")`);
+    try {
+      entry.child.kill(name);
+    } catch (err) {
+      // the process is gone already: as asyncio's send_signal, ignore it; a bad name is the caller's
+      if (err instanceof Error && /already terminated|ESRCH|No such process/i.test(err.message)) return;
+      throw err;
+    }
+  }
+}
