@@ -107,3 +107,13 @@ export type {
 } from "./streams/streams.js";
 export { openWebSocket } from "./streams/websocket.js";
 export type { WebSocketOptions } from "./streams/websocket.js";
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  Process,
+  SubprocessTransport,
+  PIPE,
+  STDOUT,
+  DEVNULL,
+} from "./streams/subprocess.js";
+export type { SubprocessOptions, SubprocessProtocol, StdioOption } from "./streams/subprocess.js";

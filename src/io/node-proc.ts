@@ -138,6 +138,11 @@ export class NodeProc {
   private readonly calls = new Map<number, Pool>();
   private readonly children = new Map<number, ChildProcess>();
   private readonly pipes = new Map<number, Pipe>();
+  /**
+   * Pipe and call ids that are gone, kept for a while: a command that raced the `closed` or
+   * `result` event (a close after the host closed the pipe) is ignored, never an error.
+   */
+  private readonly tombstones = new Set<number>();
   private readonly later: HostEvent[] = [];
   private laterQueued = false;
 
@@ -147,7 +152,13 @@ export class NodeProc {
     if (OPS.has(command.op)) return true;
     if (!STREAM_OPS.has(command.op)) return false;
     const id = (command as { id: number }).id;
-    return this.pipes.has(id) || this.calls.has(id);
+    return this.pipes.has(id) || this.calls.has(id) || this.tombstones.has(id);
+  }
+
+  /** Forget `id`, but keep claiming its commands for a while (the last 4096 ids). */
+  private retire(id: number): void {
+    this.tombstones.add(id);
+    if (this.tombstones.size > 4096) this.tombstones.delete(this.tombstones.values().next().value as number);
   }
 
   send(command: Command): void {
@@ -203,6 +214,7 @@ export class NodeProc {
       pipe.writable?.destroy();
     }
     this.pipes.clear();
+    this.tombstones.clear();
     for (const child of this.children.values()) {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
@@ -287,7 +299,7 @@ export class NodeProc {
       const call = entry.current;
       if (call === null || call.id !== msg.id) return;
       entry.current = null;
-      this.calls.delete(call.id);
+      this.forgetCall(call.id);
       this.host.emit({ kind: "result", id: call.id, ok: msg.ok, value: msg.value, error: msg.error });
       this.next(pool, entry);
     });
@@ -302,7 +314,7 @@ export class NodeProc {
       const call = entry.current;
       entry.current = null;
       if (call !== null) {
-        this.calls.delete(call.id);
+        this.forgetCall(call.id);
         const why = crash !== null ? toWire(crash) : null;
         this.host.emit({
           kind: "result", id: call.id, ok: false, value: undefined,
@@ -330,7 +342,7 @@ export class NodeProc {
     } catch (err) {
       // an argument that cannot be cloned: this call fails, the worker stays free
       entry.current = null;
-      this.calls.delete(call.id);
+      this.forgetCall(call.id);
       const wire = toWire(err);
       wire.message = `the arguments of ${call.name}() could not be sent to a worker: ${wire.message}`;
       this.emitLater({ kind: "result", id: call.id, ok: false, value: undefined, error: wire });
@@ -351,9 +363,14 @@ export class NodeProc {
     pool.idle.push(entry);
   }
 
+  private forgetCall(id: number): void {
+    this.calls.delete(id);
+    this.retire(id);
+  }
+
   private dropCall(id: number): void {
     const pool = this.calls.get(id)!;
-    this.calls.delete(id);
+    this.forgetCall(id);
     const at = pool.queue.findIndex((c) => c.id === id);
     if (at >= 0) pool.queue.splice(at, 1);
     // a call already running finishes in its worker; its result is dropped by the loop
@@ -381,11 +398,11 @@ export class NodeProc {
 
   /** Stop every worker now; calls queued or running are dropped without events. */
   private terminatePool(pool: Pool): void {
-    for (const call of pool.queue) this.calls.delete(call.id);
+    for (const call of pool.queue) this.forgetCall(call.id);
     pool.queue.length = 0;
     pool.idle.length = 0;
     for (const entry of Array.from(pool.workers)) {
-      if (entry.current !== null) this.calls.delete(entry.current.id);
+      if (entry.current !== null) this.forgetCall(entry.current.id);
       this.stopWorker(pool, entry);
     }
   }
@@ -432,7 +449,9 @@ export class NodeProc {
       if (spawned) return; // a failed kill() after exit; the loop checks that itself
       this.children.delete(id);
       for (const pipeId of [pipes.stdin, pipes.stdout, pipes.stderr]) {
-        if (pipeId !== null) this.pipes.delete(pipeId);
+        if (pipeId === null) continue;
+        this.pipes.delete(pipeId);
+        this.retire(pipeId);
       }
       this.host.emit({ kind: "error", id, error: toWire(err) });
     });
@@ -495,6 +514,7 @@ export class NodeProc {
     if (pipe.closed) return;
     pipe.closed = true;
     this.pipes.delete(pipe.id);
+    this.retire(pipe.id);
     this.host.emit({ kind: "closed", id: pipe.id, error: null });
   }
 
