@@ -51,9 +51,14 @@ export const macrotask: (cb: Callback) => void = makeMacrotask();
 /** Longest delay setTimeout accepts (2^31 - 1 ms); longer waits re-arm. */
 const MAX_TIMEOUT_MS = 2147483647;
 
-/** Read an environment variable where the host has one (Deno without --allow-env throws). */
+/**
+ * Read an environment variable where the host has one. Deno without --allow-env throws, and in
+ * a terminal it would stop to ask the user first: there, a variable not granted reads as unset.
+ */
 export function readEnv(name: string): string | undefined {
   try {
+    const perms = (globalThis as { Deno?: { permissions?: { querySync?(d: { name: string; variable: string }): { state: string } } } }).Deno?.permissions;
+    if (typeof perms?.querySync === "function" && perms.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
     const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
     return proc?.env?.[name];
   } catch {
