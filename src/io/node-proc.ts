@@ -40,8 +40,11 @@ export function toWire(err: unknown): WireError {
 // (cached by the module system after the first call); the export is called with the
 // structured-cloned arguments, awaited if it returns a promise, and the result is posted back.
 // An error is posted as data with its class name, message, stack and code.
+//
+// The source must run both as a CommonJS script and as an ES module: eval'd workers inherit the
+// parent's execArgv, so under `node --input-type=module` it is a module (no `require`). Hence the
+// dynamic import; messages posted meanwhile wait in the port until the listener is attached.
 const WORKER_SOURCE = `"use strict";
-const { parentPort } = require("node:worker_threads");
 function wire(e) {
   if (e !== null && typeof e === "object") {
     let name = typeof e.name === "string" ? e.name : "Error";
@@ -54,7 +57,7 @@ function wire(e) {
   }
   return { name: "Error", message: "non-error thrown: " + String(e) };
 }
-parentPort.on("message", async (m) => {
+import("node:worker_threads").then(({ parentPort }) => parentPort.on("message", async (m) => {
   let value;
   try {
     const mod = await import(m.module);
@@ -76,7 +79,7 @@ parentPort.on("message", async (m) => {
     w.message = "the result of " + m.name + "() could not be sent back: " + w.message;
     parentPort.postMessage({ id: m.id, ok: false, error: w });
   }
-});
+}));
 `;
 
 interface Call {

@@ -21,6 +21,7 @@ import {
 } from "../../src/index.ts";
 import { expectThrows, expectFails } from "../helpers.ts";
 import { WORK, openResources, threadCount, expectThreadsBackTo } from "./helpers.ts";
+import { bundleWasyncio, runChild } from "./child.ts";
 
 const fn = (name: string) => ({ module: WORK, name });
 
@@ -197,6 +198,19 @@ describe("runInExecutor", () => {
     expect(new Set(ids).size).toBeLessThanOrEqual(2);
   });
 
+  test("the default pool has min(32, cpus + 4) workers, made on demand (asyncio's default)", async () => {
+    const { availableParallelism } = await import("node:os");
+    const size = Math.min(32, availableParallelism() + 4);
+    const ids = await run(function* () {
+      const loop = getRunningLoop();
+      // all submitted in one step: `size` workers start, the rest wait for a free one
+      const calls = Array.from({ length: size + 3 }, () => loop.runInExecutor<{ threadId: number }>(null, fn("busy"), 50));
+      const results = yield* gather(...calls);
+      return results.map((r) => r.threadId);
+    });
+    expect(new Set(ids).size).toBe(size);
+  });
+
   test("shutdown(wait) lets submitted calls finish; afterwards the executor refuses new calls", async () => {
     await run(function* () {
       const loop = getRunningLoop();
@@ -339,3 +353,25 @@ function* expectFailsCoro(aw: Iterable<unknown> & object, cls: new (...a: never[
   }
   throw new Error(`expected ${cls.name}`);
 }
+
+describe("from a bundle, in a process of its own", () => {
+  test("the worker code travels inside the bundle; the process exits by itself after run()", async () => {
+    const lib = await bundleWasyncio();
+    try {
+      const r = await runChild(`
+        import { run, toThread, getRunningLoop } from ${JSON.stringify(lib.url)};
+        const work = { module: ${JSON.stringify(WORK.href)}, name: "add" };
+        const v = await run(function* () {
+          const a = yield* toThread(work, 20, 22);
+          getRunningLoop().runInExecutor(null, { module: ${JSON.stringify(WORK.href)}, name: "later" }, 60000, "abandoned");
+          return a;
+        });
+        console.log(JSON.stringify({ v }));
+      `);
+      expect(JSON.parse(r.stdout)).toEqual({ v: 42 });
+      expect(r.code).toBe(0);
+    } finally {
+      lib.remove();
+    }
+  });
+});
