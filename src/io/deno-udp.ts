@@ -130,7 +130,11 @@ export class DenoUdp {
     }
     if (e.ending) return this.destroy(e);
     const local = command.localAddr ?? null;
-    const hostname = local !== null && local[0] !== "" ? local[0] : family === 6 ? "::" : "0.0.0.0";
+    // no local address: every interface, as an unconnected socket binds — but a loopback peer
+    // is reached from the loopback address (what the kernel picks for a connected socket, and
+    // all that --allow-net=127.0.0.1 allows)
+    const loopback = e.remote !== null && (e.remote[0].startsWith("127.") || e.remote[0] === "::1");
+    const hostname = local !== null && local[0] !== "" ? local[0] : loopback ? e.remote![0] === "::1" ? "::1" : "127.0.0.1" : family === 6 ? "::" : "0.0.0.0";
     let conn: DenoDatagramConn;
     try {
       conn = this.host.deno.listenDatagram!({ transport: "udp", hostname, port: local?.[1] ?? 0, reuseAddress: command.reuseAddress === true });

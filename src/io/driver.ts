@@ -171,6 +171,11 @@ export interface Driver {
 
   /** Whether this host has `feature`. */
   supports(feature: Feature): boolean;
+  /**
+   * Optional: how to get `feature` where the host has it behind a setting (Deno's UDP needs
+   * `--unstable-net`), for the NotImplementedError message; null otherwise.
+   */
+  unsupportedHint?(feature: Feature): string | null;
   /** The host's own object behind a resource (`getExtraInfo('socket')`), or `null`. Not data. */
   hostObject(id: number): unknown;
 }

@@ -433,7 +433,10 @@ EventLoop.prototype.createDatagramEndpoint = function <P extends DatagramProtoco
     throw new ValueError(`${WHERE}: unexpected address family (give localAddr, remoteAddr or family)`);
   }
   if (this.isClosed()) throw new RuntimeError("Event loop is closed");
-  if (!this._host.supports("udp")) throw new NotImplementedError(`UDP datagrams are not available on ${this._host.host}`);
+  if (!this._host.supports("udp")) {
+    const hint = this._host.unsupportedHint?.("udp");
+    throw new NotImplementedError(`UDP datagrams are not available on ${this._host.host}${hint ? `: ${hint}` : ""}`);
+  }
   const command: Command = {
     op: "bindDatagram",
     id: -1,
