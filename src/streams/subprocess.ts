@@ -264,7 +264,7 @@ export class SubprocessTransport implements Resource {
 
   // ---- events ---------------------------------------------------------------------------------
 
-  /** @internal */
+  /** The loop's Resource interface: a host event for this process (not for users). */
   onEvent(event: HostEvent): void {
     switch (event.kind) {
       case "spawned":
@@ -420,7 +420,7 @@ export class SubprocessTransport implements Resource {
     }
   }
 
-  /** @internal run() ends with the child still open: kill it and let go. */
+  /** The loop's Resource interface: run() ends with the child still open: kill it and let go. */
   closeForShutdown(): void {
     this.close();
     this._loop._closeResource(this._id);
