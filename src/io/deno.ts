@@ -16,6 +16,7 @@ import type { DenoHost, DenoNamespace } from "./deno-host.js";
 import { DenoNet } from "./deno-net.js";
 import { DenoProc } from "./deno-proc.js";
 import { DenoUdp } from "./deno-udp.js";
+import { WebSockets } from "./web.js";
 
 export { denoNamespace };
 
@@ -35,6 +36,7 @@ export class DenoDriver extends TimersDriver {
   private readonly _net: DenoNet;
   private readonly _proc: DenoProc;
   private readonly _udp: DenoUdp;
+  private readonly _ws: WebSockets; // openWebSocket, over the global WebSocket (io/web.ts)
   private readonly _later: HostEvent[] = [];
   private _laterQueued = false;
 
@@ -51,6 +53,7 @@ export class DenoDriver extends TimersDriver {
     this._net = new DenoNet(this._shared);
     this._proc = new DenoProc(this._shared);
     this._udp = new DenoUdp(this._shared);
+    this._ws = new WebSockets({ emit: (event) => this.emit(event), host: this.host });
   }
 
   private _emitLater(event: HostEvent): void {
@@ -65,6 +68,7 @@ export class DenoDriver extends TimersDriver {
   }
 
   override send(command: Command): void {
+    if (this._ws.handles(command)) return this._ws.send(command);
     if (STREAM_OPS.has(command.op)) {
       const stream = this._shared.streams.get((command as { id: number }).id);
       if (stream !== undefined) return stream.command(command);
@@ -77,7 +81,7 @@ export class DenoDriver extends TimersDriver {
   }
 
   override supports(feature: Feature): boolean {
-    return this._net.supports(feature) || this._proc.supports(feature) || this._udp.supports(feature);
+    return this._net.supports(feature) || this._proc.supports(feature) || this._udp.supports(feature) || this._ws.supports(feature);
   }
 
   /** Why `feature` is missing here, when a flag would add it (`--unstable-net` for UDP). */
@@ -86,12 +90,13 @@ export class DenoDriver extends TimersDriver {
   }
 
   override hostObject(id: number): unknown {
-    return this._shared.streams.get(id)?.hostObject ?? this._udp.hostObject(id) ?? this._net.hostObject(id) ?? this._proc.hostObject(id);
+    return this._shared.streams.get(id)?.hostObject ?? this._udp.hostObject(id) ?? this._net.hostObject(id) ?? this._proc.hostObject(id) ?? this._ws.hostObject(id);
   }
 
   override detach(): void {
     for (const stream of this._shared.streams.values()) stream.destroy();
     this._shared.streams.clear();
+    this._ws.detach();
     this._net.detach();
     this._udp.detach();
     this._proc.detach();

@@ -9,6 +9,7 @@ import { TimersDriver } from "./timers.js";
 import { NodeNet } from "./node-net.js";
 import { NodeProc } from "./node-proc.js";
 import { NodeUdp } from "./node-udp.js";
+import { WebSockets } from "./web.js";
 
 type GetBuiltin = (name: string) => unknown;
 
@@ -32,6 +33,7 @@ export class NodeDriver extends TimersDriver {
   private readonly _net: NodeNet;
   private readonly _proc: NodeProc;
   private readonly _udp: NodeUdp;
+  private readonly _ws: WebSockets; // openWebSocket where the host has a global WebSocket (Node ≥ 22, Bun)
 
   constructor(host?: string) {
     super(host);
@@ -45,25 +47,28 @@ export class NodeDriver extends TimersDriver {
     this._net = new NodeNet(shared);
     this._proc = new NodeProc(shared);
     this._udp = new NodeUdp(shared);
+    this._ws = new WebSockets(shared);
   }
 
   override send(command: Command): void {
     // UDP first: it takes close/abort of the sockets it made, the rest go to net
-    if (this._udp.handles(command)) this._udp.send(command);
+    if (this._ws.handles(command)) this._ws.send(command);
+    else if (this._udp.handles(command)) this._udp.send(command);
     else if (this._net.handles(command)) this._net.send(command);
     else if (this._proc.handles(command)) this._proc.send(command);
     else super.send(command);
   }
 
   override supports(feature: Feature): boolean {
-    return this._net.supports(feature) || this._proc.supports(feature) || this._udp.supports(feature);
+    return this._net.supports(feature) || this._proc.supports(feature) || this._udp.supports(feature) || this._ws.supports(feature);
   }
 
   override hostObject(id: number): unknown {
-    return this._udp.hostObject(id) ?? this._net.hostObject(id) ?? this._proc.hostObject(id);
+    return this._udp.hostObject(id) ?? this._net.hostObject(id) ?? this._proc.hostObject(id) ?? this._ws.hostObject(id);
   }
 
   override detach(): void {
+    this._ws.detach();
     this._net.detach();
     this._udp.detach();
     this._proc.detach();
