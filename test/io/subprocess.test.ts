@@ -475,6 +475,22 @@ describe("createSubprocessExec", () => {
     expect(proc!.pid).toBeGreaterThan(0);
   });
 
+  test("a running child is host I/O in flight: the virtual clock does not jump past it", async () => {
+    const at = await run(
+      function* () {
+        const loop = getRunningLoop();
+        const timer = loop.createTask(sleep(3600));
+        const proc = yield* createSubprocessExec(...node("setTimeout(() => {}, 100)"), { stdout: PIPE });
+        yield* proc.communicate();
+        const t = loop.time();
+        timer.cancel();
+        return t;
+      },
+      { clock: "virtual" },
+    );
+    expect(at).toBe(0);
+  });
+
   test("repr: <Process pid>", async () => {
     await run(function* () {
       const proc = yield* createSubprocessExec(...node(""));
@@ -539,6 +555,24 @@ describe("loop.subprocessExec (the protocol level)", () => {
       expectThrows(() => transport.kill(), ProcessLookupError);
       yield* expectNothingOpen();
     });
+  });
+
+  test("the standard streams default to PIPE at this level", async () => {
+    const out = await run(function* () {
+      const loop = getRunningLoop();
+      const chunks: string[] = [];
+      const [transport] = yield* loop.subprocessExec(
+        () => ({ pipeDataReceived: (fd: number, d: Uint8Array) => chunks.push(`${fd}:${dec(d)}`) }),
+        ...node('process.stdin.on("data", (d) => process.stderr.write(d)); process.stdout.write("o")'),
+      );
+      expect([0, 1, 2].map((fd) => transport.getPipeTransport(fd) !== null)).toEqual([true, true, true]);
+      transport.getPipeTransport(0)!.write(enc("e"));
+      transport.getPipeTransport(0)!.close();
+      const rc = yield* (transport as unknown as { _wait(): Generator<unknown, number> })._wait();
+      yield* expectNothingOpen();
+      return { rc, chunks: chunks.sort() };
+    });
+    expect(out).toEqual({ rc: 0, chunks: ["1:o", "2:e"] });
   });
 
   test("bad protocol factories are refused", async () => {
