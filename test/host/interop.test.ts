@@ -80,7 +80,10 @@ describe.each(CORES)("%s core", (core) => {
       const loop = newEventLoop({ core });
       const fut = loop.createFuture<number>();
       loop.callLater(0.01, () => fut.setResult(3));
-      loop.callLater(0.02, () => loop.stop());
+      // stop once the future's callbacks (the await's among them) have run: a second timer at
+      // 0.02 fired in the same iteration as the first on a loaded machine and stopped the loop
+      // before the await's callback ran
+      fut.addDoneCallback(() => loop.callSoon(() => loop.stop()));
       const running = loop.runForever();
       expect(await fut).toBe(3);
       await running;
