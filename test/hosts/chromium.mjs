@@ -11,10 +11,11 @@
 //
 // runInChromium({ page, files?, html?, timeoutMs?, server? }) → Promise<{ logs, result, errors, url }>
 // - `page`: the page's main module (JavaScript source, or `{ path }` of a file on disk). It is
-//   served at /__runN/page.mjs and runs as a `<script type="module">` of /__runN/page.html; an import map resolves "wasyncio" to
-//   /dist/index.mjs and "wasyncio/manual" to /dist/manual.mjs (the repository's dist/, served
-//   as is: build it first). The page ends the run by calling `done(value)` (a global): `value`
-//   (structured-cloneable) becomes `result`. A module that throws or rejects at top level, or an
+//   served at /__runN/page.mjs and runs as a `<script type="module">` of /__runN/page.html; an
+//   import map resolves "wasyncio" to /dist/index.mjs and "wasyncio/manual" to /dist/manual.mjs
+//   (the repository's dist/, served as is: build it first). The page ends the run by calling
+//   `done(value)` (a global): `value` (JSON-like data) becomes `result`. The harness reports
+//   through a binding, so it adds no timers, polling or messages to the page. A module that throws or rejects at top level, or an
 //   unhandled error or rejection, ends the run too: `result` is undefined, the error is in
 //   `errors` — and runInChromium REJECTS with it (so tests fail loudly), unless you pass
 //   `expectErrors: true`.
@@ -31,17 +32,18 @@
 //
 // startServer({ files? }) → Promise<{ url, wsUrl, port, mount(path, content), close() }>: the server alone, on
 // 127.0.0.1 and a free port. Besides the files (and /dist/), it has:
-// - `GET /data`: the text "wasyncio over fetch\n" (text/plain); `GET /json`: {"hello":"browser"}.
+// - `GET /data`: the text "wasyncio over fetch\n" (text/plain); `GET /json`: {"hello":"browser"};
+//   `GET /closed-port`: {"port":N}, a port on 127.0.0.1 nobody listens on (it was free just now).
 // - WebSocket endpoints (a hand-written RFC 6455 server; no extensions, so no compression):
 //   - `/ws/echo`: every message comes back as it was sent (binary stays binary); a subprotocol
-//     the client offers is accepted (the first one). `?hold=NAME`: the server reads nothing on
-//     this connection until `GET /ws/release?hold=NAME` (to make a writer outrun its peer).
+//     the client offers is accepted (the first one). `?name=NAME` counts the bytes received under
+//     NAME (`GET /ws/stats?name=NAME` → {"received":N}); with `&hold=1` the server reads nothing
+//     on it until `GET /ws/release?name=NAME` (to make a writer outrun its peer).
 //   - `/ws/close?code=4000&reason=bye`: the server sends a close frame right after the handshake.
 //   - `/ws/send?n=3&size=5`: the server sends n binary messages of `size` bytes (bytes i % 256),
 //     then a close frame (1000).
 //   - `/ws/drop`: the server destroys the TCP connection on the first message (no close frame).
 //   - `/ws/reject`: the handshake is refused with HTTP 403.
-//   The server counts bytes it received per hold name: `GET /ws/stats?hold=NAME` → {"received":N}.
 //
 // ensureChromium() → the path of Chromium (/usr/bin/chromium); when it is missing, installs
 // Debian's package with apt-get, or throws saying why that failed.
@@ -49,6 +51,7 @@
 // Flags are those TOOLCHAIN.md lists for Debian's chromium 156 under playwright-core 1.65.
 
 import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -230,10 +233,10 @@ export async function startServer({ files = {} } = {}) {
   const mounts = { "/dist/": { path: DIST }, ...files };
   let runs = 0;
   const sockets = new Set();
-  const held = new Map(); // hold name → { sockets: Set, released: boolean, received: number }
-  const holdOf = (name) => {
-    let h = held.get(name);
-    if (h === undefined) held.set(name, (h = { sockets: new Set(), released: false, received: 0 }));
+  const named = new Map(); // name → { sockets: Set (held), released: boolean, received: number }
+  const nameOf = (name) => {
+    let h = named.get(name);
+    if (h === undefined) named.set(name, (h = { sockets: new Set(), released: false, received: 0 }));
     return h;
   };
 
@@ -246,15 +249,24 @@ export async function startServer({ files = {} } = {}) {
     };
     if (path === "/favicon.ico") return send(204, "image/x-icon", Buffer.alloc(0));
     if (path === "/data") return send(200, "text/plain; charset=utf-8", Buffer.from("wasyncio over fetch\n"));
+    if (path === "/closed-port") {
+      // a port that was free a moment ago: bind it, close it, hand it out
+      const probe = createNetServer();
+      probe.listen(0, "127.0.0.1", () => {
+        const { port: free } = probe.address();
+        probe.close(() => send(200, "application/json", Buffer.from(JSON.stringify({ port: free }))));
+      });
+      return;
+    }
     if (path === "/json") return send(200, "application/json", Buffer.from('{"hello":"browser"}'));
     if (path === "/ws/release") {
-      const h = holdOf(url.searchParams.get("hold") ?? "");
+      const h = nameOf(url.searchParams.get("name") ?? "");
       h.released = true;
       for (const s of h.sockets) s.resume();
       return send(200, "text/plain", Buffer.from("released"));
     }
     if (path === "/ws/stats") {
-      const h = holdOf(url.searchParams.get("hold") ?? "");
+      const h = nameOf(url.searchParams.get("name") ?? "");
       return send(200, "application/json", Buffer.from(JSON.stringify({ received: h.received })));
     }
     // exact files first, then directory mounts (longest prefix)
@@ -307,17 +319,17 @@ export async function startServer({ files = {} } = {}) {
     if (offered.length > 0) lines.push(`Sec-WebSocket-Protocol: ${offered[0]}`);
     socket.write(lines.join("\r\n") + "\r\n\r\n");
     socket.setNoDelay(true);
-    const holdName = url.searchParams.get("hold");
-    const hold = holdName !== null ? holdOf(holdName) : null;
+    const name = url.searchParams.get("name");
+    const stats = name !== null ? nameOf(name) : null;
     let conn;
     switch (url.pathname) {
       case "/ws/echo":
         conn = new WsConn(socket, (data, binary) => {
-          if (hold !== null) hold.received += data.length;
+          if (stats !== null) stats.received += data.length;
           conn.send(data, binary);
         });
-        if (hold !== null && !hold.released) {
-          hold.sockets.add(socket);
+        if (stats !== null && url.searchParams.get("hold") === "1" && !stats.released) {
+          stats.sockets.add(socket);
           socket.pause();
         }
         break;
@@ -372,22 +384,23 @@ export async function startServer({ files = {} } = {}) {
 
 // ---- the browser ----------------------------------------------------------------------------------
 
+// The page reports through a binding (no polling: the harness adds no timers to the page).
 const PRELUDE = `
-window.__wasyncioHarness = { result: undefined, finished: false, errors: [] };
-window.done = (value) => {
-  const h = window.__wasyncioHarness;
-  if (h.finished) return;
-  h.finished = true;
-  h.result = value;
-};
-const fail = window.__wasyncioFail = (what, e) => {
-  const h = window.__wasyncioHarness;
-  const err = e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : { name: "Error", message: String(e) };
-  h.errors.push({ what, ...err });
-  h.finished = true;
-};
-window.addEventListener("error", (ev) => fail("error", ev.error ?? ev.message));
-window.addEventListener("unhandledrejection", (ev) => fail("unhandledrejection", ev.reason));
+(() => {
+  let finished = false;
+  const report = (payload) => {
+    if (finished) return;
+    finished = true;
+    window.__wasyncioReport(payload);
+  };
+  window.done = (value) => report({ result: value, errors: [] });
+  const fail = window.__wasyncioFail = (what, e) => {
+    const err = e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : { name: "Error", message: String(e) };
+    report({ result: undefined, errors: [{ what, ...err }] });
+  };
+  window.addEventListener("error", (ev) => fail("error", ev.error ?? ev.message));
+  window.addEventListener("unhandledrejection", (ev) => fail("unhandledrejection", ev.reason));
+})();
 `;
 
 function pageHtml(extraHtml, pagePath) {
@@ -432,12 +445,14 @@ export async function runInChromium({ page, files = {}, html, timeoutMs = 30_000
     const work = (async () => {
       launching = chromium.launchPersistentContext(profile, { executablePath, headless: true, args: CHROMIUM_ARGS });
       context = await launching;
+      let report;
+      const reported = new Promise((resolve) => (report = resolve));
+      await context.exposeBinding("__wasyncioReport", (_source, payload) => report(payload));
       const tab = context.pages()[0] ?? (await context.newPage());
       tab.on("console", onConsole);
       tab.on("worker", (w) => w.on("console", onConsole));
       await tab.goto(`${server.url}${run}/page.html`);
-      await tab.waitForFunction(() => window.__wasyncioHarness?.finished === true, null, { timeout: 0, polling: 20 });
-      return tab.evaluate(() => ({ result: window.__wasyncioHarness.result, errors: window.__wasyncioHarness.errors }));
+      return reported;
     })();
     work.catch(() => {}); // past the deadline, closing the browser rejects it: nobody waits for it then
     const { result, errors } = await Promise.race([work, deadline]);
