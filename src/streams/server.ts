@@ -13,7 +13,7 @@ import type { Future } from "../tasks/futures.js";
 import { sleep, type Coro } from "../tasks/tasks.js";
 import { CancelledError, RuntimeError, ValueError, describe, errorFromWire } from "../errors.js";
 import type { Address, HostEvent, Resource } from "../io/driver.js";
-import { StreamTransport, checkProtocol, type Protocol, type TransportOwner } from "./transports.js";
+import { StreamTransport, checkProtocol, type Protocol } from "./transports.js";
 import { toSslContext, type SslContext, type SslOption } from "./ssl.js";
 import { checkFactory, checkFeature, checkOptions, checkPath, checkPort, checkTimeout, runningLoop, tlsFor } from "./sockets.js";
 
@@ -92,7 +92,7 @@ export class ServerSocket {
  * const server = yield* startServer(handle, "127.0.0.1", 8888);
  * try { yield* server.serveForever(); } finally { server.close(); yield* server.waitClosed(); }
  */
-export class Server implements Resource, TransportOwner {
+export class Server implements Resource {
   /** @internal */ readonly _loop: EventLoop;
   /** @internal */ readonly _id: number;
   private readonly _factory: () => unknown;
@@ -123,7 +123,7 @@ export class Server implements Resource, TransportOwner {
 
   // ---- host events (Resource) --------------------------------------------------------------------
 
-  /** @internal */
+  /** The loop's, not for users: one host event for this resource (in a loop iteration). */
   onEvent(event: HostEvent): void {
     switch (event.kind) {
       case "listening":
@@ -209,7 +209,7 @@ export class Server implements Resource, TransportOwner {
     for (const w of waiters) if (!w.done()) w.setResult(undefined);
   }
 
-  /** @internal run() ends with this server open: stop listening now. */
+  /** The loop's, not for users: run() ends with this server open: stop listening now. */
   closeForShutdown(): void {
     this.close();
     if (this._listenerOpen) {

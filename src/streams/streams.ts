@@ -9,7 +9,7 @@ import type { EventLoop } from "../loop/event-loop.js";
 import { trackCoroutine } from "../loop/debug.js";
 import { _getRunningLoop, getEventLoop } from "../loop/running.js";
 import type { Future } from "../tasks/futures.js";
-import { isCoroutine, sleep, type Coro, type Task } from "../tasks/tasks.js";
+import { isCoroutine, sleep, type Coro } from "../tasks/tasks.js";
 import {
   ConnectionResetError,
   IncompleteReadError,
@@ -445,13 +445,11 @@ export class StreamReaderProtocol implements Protocol {
   /** @internal */ readonly _loop: EventLoop;
   private _reader: StreamReader | null;
   /** @internal */ readonly _clientConnected: ClientConnected | null;
-  private _transport: Transport | null = null;
   private _overSsl = false;
   private _paused = false;
   private _drainWaiters: Future<void>[] = [];
   private _connectionLost = false;
   private readonly _closed: Future<void>;
-  private _task: Task<unknown> | null = null;
 
   constructor(reader: StreamReader | null, clientConnected: ClientConnected | null = null, options: { loop?: EventLoop } = {}) {
     if (reader !== null && !(reader instanceof StreamReader)) {
@@ -468,12 +466,10 @@ export class StreamReaderProtocol implements Protocol {
 
   /** @internal The transport changed (a TLS upgrade). */
   _replaceTransport(transport: Transport): void {
-    this._transport = transport;
     this._overSsl = transport.getExtraInfo("sslcontext") != null;
   }
 
   connectionMade(transport: Transport): void {
-    this._transport = transport;
     const reader = this._reader;
     if (reader !== null) reader.setTransport(transport);
     this._overSsl = transport.getExtraInfo("sslcontext") != null;
@@ -483,7 +479,6 @@ export class StreamReaderProtocol implements Protocol {
     const res = cb(reader!, writer);
     if (isCoroutine(res)) {
       const task = this._loop.createTask(res as Coro<unknown>);
-      this._task = task;
       task.addDoneCallback((t) => {
         if (t.cancelled()) {
           transport.close();
@@ -521,8 +516,6 @@ export class StreamReaderProtocol implements Protocol {
       }
     }
     this._reader = null;
-    this._task = null;
-    this._transport = null;
   }
 
   dataReceived(data: Uint8Array): void {

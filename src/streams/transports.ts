@@ -130,7 +130,7 @@ export function checkBytes(data: unknown, where: string): Uint8Array {
   throw new TypeError(`${where}: data must be bytes (a Uint8Array), got ${typeof data === "string" ? "a string" : describe(data)}${hint}`);
 }
 
-/** @internal Who keeps a set of live transports (a Server). */
+/** Who keeps a set of live transports (a Server). Not for users: the loop's own bookkeeping. */
 export interface TransportOwner {
   _attach(transport: StreamTransport): void;
   _detach(transport: StreamTransport): void;
@@ -235,7 +235,7 @@ export class StreamTransport implements Transport, Resource {
 
   // ---- events (Resource) ----------------------------------------------------------------------
 
-  /** @internal */
+  /** The loop's, not for users: one host event for this resource (in a loop iteration). */
   onEvent(event: HostEvent): void {
     if (this._early !== null) {
       if (event.kind === "closed" && this._aborted && !this._started) {
@@ -491,7 +491,7 @@ export class StreamTransport implements Transport, Resource {
     }
   }
 
-  /** @internal run() ends with this transport open: drop the connection, tell the protocol. */
+  /** The loop's, not for users: run() ends with this transport open: drop the connection, tell the protocol. */
   closeForShutdown(): void {
     if (this._lost) return;
     if (!this._aborted) {
