@@ -269,7 +269,7 @@ export class DatagramTransport implements Resource {
     }
   }
 
-  /** @internal One host event for this endpoint (in a loop iteration). */
+  /** The loop's, not for users: one host event for this endpoint (in a loop iteration). */
   onEvent(event: HostEvent): void {
     if (this._state === State.Binding) {
       this._onBindEvent(event);
@@ -352,7 +352,7 @@ export class DatagramTransport implements Resource {
   }
 
   /**
-   * @internal `run()` ends with the endpoint open: drop it on the host. No protocol callback
+   * The loop's, not for users: `run()` ends with the endpoint open: drop it on the host. No protocol callback
    * runs (the loop is done; asyncio leaves such a transport to its finalizer).
    */
   closeForShutdown(): void {
