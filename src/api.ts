@@ -117,3 +117,8 @@ export {
   DEVNULL,
 } from "./streams/subprocess.js";
 export type { SubprocessOptions, SubprocessProtocol, StdioOption } from "./streams/subprocess.js";
+export { explore } from "./sim/explore.js";
+export type { Scenario, ExploreOptions, ExploreResult, ExploreFailure, ExploreSchedule, Divergence } from "./sim/explore.js";
+export { shrink, explainSchedule, sameFailure } from "./sim/shrink.js";
+export type { ShrinkOptions, ScheduleReport, Deviation, RandomDeviation } from "./sim/shrink.js";
+export type { Suspension, Frame } from "./sim/batch-trace.js";

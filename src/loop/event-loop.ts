@@ -55,6 +55,16 @@ export interface LoopOptions {
   driver?: Driver;
 }
 
+/**
+ * @internal What `loop._tracer` is told each iteration that runs something: the batch's slots
+ * (`owner(slot)` names the task or callback each runs for) before the schedule orders them
+ * (FIFO) and after (the order they run in). Throwing from either ends the run with that error.
+ */
+export interface BatchTracer {
+  before(iteration: number, batch: Uint32Array, n: number, owner: (slot: number) => unknown): void;
+  after(iteration: number, batch: Uint32Array, n: number, owner: (slot: number) => unknown): void;
+}
+
 /** What an exception handler receives, as in asyncio. */
 export interface ExceptionContext {
   message?: string;
@@ -256,6 +266,12 @@ export class EventLoop {
   private _observer: Driver | null = null; // a recording/replay driver: told each iteration's checksum
   private _iteration = 0;
   private _strategy: Strategy | null = null; // null: FIFO
+  /**
+   * @internal sim/'s batch tracer (explore's determinism check, shrink's report, a step limit):
+   * sees each non-empty batch in FIFO order, then as the schedule ordered it. Off (null) by
+   * default: one null check per iteration.
+   */
+  _tracer: BatchTracer | null = null;
   private _resources = new Map<number, Resource>();
   private _resourceInFlight = new Map<number, boolean>();
   private _nextResourceId = 1;
@@ -527,7 +543,10 @@ export class EventLoop {
     if (this._observer !== null) this._observer.observe!(iteration, core.checksum());
     if (n === 0) return;
     const strategy = this._strategy;
+    const tracer = this._tracer;
+    if (tracer !== null) tracer.before(iteration, core.batch(), n, this._ownerOf);
     if (strategy !== null && n > 1) strategy.order(core.batch(), n, this._ownerOf);
+    if (tracer !== null) tracer.after(iteration, core.batch(), n, this._ownerOf);
     let batch = core.batch();
     const entries = this._entries;
     const args = this._args;
