@@ -7,9 +7,15 @@
 
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
+  NotImplementedError,
   OSError,
   RuntimeError,
   StreamTransport,
+  TimersDriver,
+  openConnection,
+  run,
+  runSync,
+  startServer,
   ValueError,
   createTask,
   getRunningLoop,
@@ -403,5 +409,38 @@ describe("transports and protocols", () => {
       yield* server.waitClosed();
     });
     expect(messages).toEqual([]);
+  });
+
+  it("a host without sockets: NotImplementedError at the call, naming the host and the feature", async () => {
+    await run(function* () {
+      const loop = getRunningLoop();
+      expect(() => loop.createConnection(() => ({}), "127.0.0.1", 80)).toThrow(NotImplementedError);
+      expect(() => openConnection("127.0.0.1", 80)).toThrow(/TCP connections are not available on node/);
+      expect(() => startServer(() => undefined, "127.0.0.1", 0)).toThrow(/TCP servers are not available/);
+      expect(() => loop.createUnixServer(() => ({}), "/tmp/x.sock")).toThrow(/Unix sockets are not available/);
+    }, { driver: new TimersDriver("node") });
+  });
+
+  it("runSync refuses to wait for a connection, and closing the loop drops the socket", () => {
+    expect(() =>
+      runSync(function* () {
+        yield* openConnection("127.0.0.1", 1);
+      }),
+    ).toThrow(/runSync cannot wait for the host/);
+  });
+
+  it("a server on every interface (host null) is reached on 127.0.0.1", async () => {
+    await runIo(function* () {
+      const server = yield* startServer(function* (_r, w) {
+        w.write(b("any"));
+        w.close();
+      }, null, 0);
+      const [rd, wr] = yield* openConnection("127.0.0.1", portOf(server));
+      expect(t(yield* rd.read())).toBe("any");
+      wr.close();
+      yield* wr.waitClosed();
+      server.close();
+      yield* server.waitClosed();
+    });
   });
 });
