@@ -476,7 +476,15 @@ export class StreamReaderProtocol implements Protocol {
     const cb = this._clientConnected;
     if (cb === null) return;
     const writer = new StreamWriter(transport, this, reader, this._loop);
-    const res = cb(reader!, writer);
+    let res: unknown;
+    try {
+      res = cb(reader!, writer);
+    } catch (exc) {
+      // a plain callback that throws: as a failed function* handler (SPEC: reported, closed)
+      this._loop.callExceptionHandler({ message: "Unhandled exception in client_connected_cb", exception: exc, transport });
+      transport.close();
+      return;
+    }
     if (isCoroutine(res)) {
       const task = this._loop.createTask(res as Coro<unknown>);
       task.addDoneCallback((t) => {

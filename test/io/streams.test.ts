@@ -844,6 +844,21 @@ describe("streams over sockets", () => {
     expect((messages[0].exception as Error).message).toBe("test");
   });
 
+  it("test_unhandled_exception from a plain (not function*) callback: reported, that connection closed", async () => {
+    const { messages } = await runIo(function* () {
+      const server = yield* startServer(() => {
+        throw new Error("plain");
+      }, "127.0.0.1", 0);
+      const [rd, wr] = yield* openConnection("127.0.0.1", portOf(server));
+      expect((yield* rd.read()).length).toBe(0);
+      wr.close();
+      yield* wr.waitClosed();
+      server.close();
+      yield* server.waitClosed();
+    });
+    expect(messages.map((m) => m.message)).toEqual(["Unhandled exception in client_connected_cb"]);
+  });
+
   it("test_unhandled_cancel", async () => {
     const { messages } = await runIo(function* () {
       yield* basetestUnhandledExceptions(function* (_r, writer) {
