@@ -333,6 +333,38 @@ describe("TLS", () => {
     }
   });
 
+  it("client certificates: a server with verifyMode required sees the client's certificate, and refuses a client without one", async () => {
+    await runIo(function* () {
+      const seen: unknown[] = [];
+      const server = yield* startServer(function* (reader, writer) {
+        seen.push(writer.getExtraInfo("peercert"));
+        yield* echoLine(reader, writer);
+      }, "127.0.0.1", 0, { ssl: createSslContext({ cert: CERT, key: KEY, ca: CERT, verifyMode: "required" }) });
+      const [reader, writer] = yield* openConnection("127.0.0.1", portOf(server), { ssl: createSslContext({ ca: CERT, cert: CERT, key: KEY }) });
+      writer.write(b("mutual\n"));
+      expect(t(yield* reader.readline())).toBe("mutual\n");
+      writer.close();
+      yield* writer.waitClosed();
+      expect((seen[0] as { subject: { O: string } }).subject.O).toBe("wasyncio test");
+
+      // no client certificate: the server ends the handshake; the client sees an error or EOF
+      let failed = false;
+      try {
+        const [r2, w2] = yield* openConnection("127.0.0.1", portOf(server), { ssl: clientCtx() });
+        w2.write(b("anyone?\n"));
+        failed = (yield* r2.readline()).length === 0;
+        w2.close();
+        yield* w2.waitClosed();
+      } catch (e) {
+        failed = e instanceof OSError;
+      }
+      expect(failed).toBe(true);
+      expect(seen.length).toBe(1);
+      server.close();
+      yield* server.waitClosed();
+    });
+  });
+
   it("bad TLS arguments raise at the call", async () => {
     await runIo(function* () {
       expect(() => startServer(echoLine, "127.0.0.1", 0, { ssl: true })).toThrow(/needs a certificate/);
