@@ -151,6 +151,11 @@ export interface Driver {
   disarm(): void;
   /** Let the host run its own work (I/O callbacks, rendering), then call `wake`. */
   yieldToHost(): void;
+  /**
+   * The loop waits, idle, for host events (`on`), or stopped waiting (`off`): a host that exits
+   * when nothing holds it open (Node) must stay up while a program waits on, say, a signal.
+   */
+  keepAlive?(on: boolean): void;
 
   /** Send a command. It never returns an outcome: that arrives as an event. */
   send(command: Command): void;
@@ -164,10 +169,17 @@ export interface Driver {
   /** Replay drivers: poll at the start of every iteration, not only after a wake. */
   readonly pollsEveryIteration?: boolean;
   /**
-   * Recording and replay drivers: called after each iteration's tick with the iteration's number
-   * and the scheduler core's state checksum (the loop turns checksums on when this exists).
+   * Recording and replay drivers: called after each iteration's tick with the iteration's number,
+   * the scheduler core's state checksum (the loop turns checksums on when this exists) and how
+   * many handles are ready in the batch.
    */
-  observe?(iteration: number, checksum: number): void;
+  observe?(iteration: number, checksum: number, ready?: number): void;
+  /**
+   * Recording and replay drivers: runSync drives the loop through this, calling `drive(sync)`
+   * (the loop's `_drive`). A replay of a trace recorded under run() answers the loop's host waits
+   * here, synchronously, from its trace; a recording notes that runSync drove the loop.
+   */
+  runSync?(drive: (sync: boolean) => void): void;
 
   /** Whether this host has `feature`. */
   supports(feature: Feature): boolean;

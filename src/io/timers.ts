@@ -106,6 +106,7 @@ export class TimersDriver implements Driver {
 
   detach(): void {
     this.disarm();
+    this.keepAlive(false);
     this._wake = null;
     this._events = [];
   }
@@ -133,6 +134,17 @@ export class TimersDriver implements Driver {
 
   yieldToHost(): void {
     macrotask(this._onYield);
+  }
+
+  private _keepAlive: unknown = null;
+  keepAlive(on: boolean): void {
+    if (on && this._keepAlive === null) {
+      // a timer the host must wait for (Node exits when nothing is pending); it does nothing
+      this._keepAlive = g.setTimeout(function keep() {}, MAX_TIMEOUT_MS);
+    } else if (!on && this._keepAlive !== null) {
+      g.clearTimeout(this._keepAlive);
+      this._keepAlive = null;
+    }
   }
 
   /** Queue an event from a host callback and wake the loop (subclasses' one way in). */

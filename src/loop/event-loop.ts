@@ -27,6 +27,8 @@ import { Future, _reportUnretrieved } from "../tasks/futures.js";
 import { Task, ensureFuture, type Coro } from "../tasks/tasks.js";
 import { TaskList } from "../tasks/task-list.js";
 import { PctStrategy, RandomStrategy, Strategy, Tape, TapeStrategy } from "./schedule.js";
+import type { Recorder } from "../sim/recorder.js";
+import type { Trace } from "../sim/trace.js";
 
 /** Real seconds of back-to-back work before yielding to the host while host I/O is open. */
 const HOST_SLICE_S = 0.005;
@@ -53,6 +55,13 @@ export interface LoopOptions {
   debug?: boolean;
   /** The host driver (default: the one for this host, see io/choose.ts). One driver per loop. */
   driver?: Driver;
+  /** Record the run: every host input and output goes into the recorder's trace (sim/recorder.ts). */
+  record?: Recorder;
+  /**
+   * Replay a trace with no host (sim/replay.ts): clock, core, seed, schedule, pctDepth and debug
+   * are the recorded run's, whatever else is given.
+   */
+  replay?: Trace;
 }
 
 /**
@@ -286,6 +295,19 @@ export class EventLoop {
     if (options === null || typeof options !== "object") {
       throw new TypeError(`newEventLoop(options): options must be an object, got ${describe(options)}`);
     }
+    // record/replay (sim/): a replay runs with its trace's options; both are reached through
+    // methods of the objects passed in, so loop/ imports nothing from sim/ at runtime
+    const { record, replay } = options;
+    if (replay !== undefined) {
+      if (replay === null || typeof (replay as Partial<Trace>)._replayDriver !== "function") {
+        throw new TypeError(`newEventLoop(options): replay must be a Trace (recorder.trace() or Trace.parse(text)), got ${describe(replay)}`);
+      }
+      if (options.driver !== undefined) throw new ValueError("newEventLoop(options): replay and driver cannot be combined: a replay is its own driver");
+      options = { ...options, ...replay._loopOptions() };
+    }
+    if (record !== undefined && (record === null || typeof (record as Partial<Recorder>)._wrap !== "function")) {
+      throw new TypeError(`newEventLoop(options): record must be a Recorder, got ${describe(record)}`);
+    }
     const { clock = "real", core = "wasm", seed, schedule = "fifo", debug, driver, pctDepth = 3 } = options;
     if (clock !== "real" && clock !== "virtual") {
       throw new ValueError(`newEventLoop(options): clock must be 'real' or 'virtual', got ${describe(clock)}`);
@@ -306,7 +328,12 @@ export class EventLoop {
     if (driver !== undefined && !isDriver(driver)) {
       throw new TypeError(`newEventLoop(options): driver must implement the Driver interface (now, send, poll, …), got ${describe(driver)}`);
     }
-    this._driver = driver ?? defaultDriver();
+    const debugOn = debug ?? readEnv("WASYNCIO_DEBUG") === "1";
+    let host = replay !== undefined ? replay._replayDriver(this) : (driver ?? defaultDriver());
+    if (record !== undefined) {
+      host = record._wrap(host, { clock, core, seed: seed ?? null, schedule: tape !== null ? [...tape.choices] : (schedule as "fifo"), pctDepth, debug: debugOn });
+    }
+    this._driver = host;
     this._clock = clock === "virtual" ? new VirtualClock() : new RealClock(this._driver);
     this._core = core === "wasm" ? createWasmCore() : new ReferenceCore();
     this._driver.attach(this._onHostWake);
@@ -320,7 +347,7 @@ export class EventLoop {
       this._observer = this._driver;
       this._core.setChecksum(1);
     }
-    this.setDebug(debug ?? readEnv("WASYNCIO_DEBUG") === "1");
+    this.setDebug(debugOn);
   }
 
   // ---- scheduling -----------------------------------------------------------------------------
@@ -540,7 +567,7 @@ export class EventLoop {
     const iteration = ++this._iteration;
     if (this._hostWoken || this._pollAlways) this._takeHostEvents(iteration);
     const n = core.tick(core.timerLen() > 0 ? this._clock.now() : 0);
-    if (this._observer !== null) this._observer.observe!(iteration, core.checksum());
+    if (this._observer !== null) this._observer.observe!(iteration, core.checksum(), n);
     if (n === 0) return;
     const strategy = this._strategy;
     const tracer = this._tracer;
@@ -639,6 +666,7 @@ export class EventLoop {
     this._stopping = false;
     this._running = false;
     if (this._hostWait === HostWait.Timer) this._driver.disarm();
+    else if (this._hostWait === HostWait.Idle) this._driver.keepAlive?.(false);
     this._hostWait = HostWait.None;
     if (_getRunningLoop() === this) _setRunningLoop(null);
     const settle = this._settle;
@@ -705,6 +733,8 @@ export class EventLoop {
           throw this._waitError(hostOpen ? "nothing is ready or scheduled and host I/O is pending" : "");
         }
         this._hostWait = HostWait.Idle;
+        // only a host event can wake the loop now: keep the host up for it (asyncio blocks in select)
+        if (hostOpen) driver.keepAlive?.(true);
         return;
       }
     } finally {
@@ -759,6 +789,7 @@ export class EventLoop {
     const wait = this._hostWait;
     if (wait === HostWait.None || wait === HostWait.Macrotask) return;
     if (wait === HostWait.Timer) this._driver.disarm();
+    else this._driver.keepAlive?.(false);
     this._hostWait = HostWait.Macrotask;
     this._driver.yieldToHost();
   }
@@ -807,7 +838,10 @@ export class EventLoop {
     fut.addDoneCallback(stopWhenDone);
     this._start();
     try {
-      this._drive(true);
+      // record/replay (sim/): the driver drives — a replay answers host waits from its trace
+      const host = this._driver;
+      if (host.runSync !== undefined) host.runSync((sync) => this._drive(sync));
+      else this._drive(true);
     } catch (exc) {
       fut.removeDoneCallback(stopWhenDone);
       this._fail(exc);
@@ -966,6 +1000,26 @@ export class EventLoop {
    */
   tape(): Tape {
     return new Tape(this._strategy === null ? [] : this._strategy.choices);
+  }
+
+  /**
+   * @internal For sim/replay's divergence messages: what the first handles of the current batch
+   * (`n` ready, after the tick) run for.
+   */
+  _describeBatch(n: number, limit = 6): string {
+    const batch = this._core.batch();
+    const out: string[] = [];
+    for (let i = 0; i < n && out.length < limit; i++) {
+      const slot = batch[i];
+      const fn = this._entries[slot];
+      const arg = this._args[slot];
+      if (fn === undefined) continue;
+      if (fn === this._deliver) out.push(`the '${(arg as HostEvent).kind}' event for resource ${(arg as HostEvent).id}`);
+      else if (arg instanceof Task) out.push(`a step of ${arg}`);
+      else if (arg instanceof Future) out.push(`${fn.name || "a callback"} of ${arg}`);
+      else out.push(`${fn.name || "<anonymous>"}()`);
+    }
+    return `${n} ready: ${out.join(", ")}${n > out.length ? ", …" : ""}`;
   }
 
   /** How many iterations the loop has run (the first is 1): what traces and tapes count in. */
