@@ -622,7 +622,11 @@ export class StreamWriter {
     return this._transport;
   }
 
-  /** Queue bytes (a string is a TypeError). Follow with `yield* writer.drain()`. */
+  /**
+   * Queue bytes (a string is a TypeError). Follow with `yield* writer.drain()`. After
+   * `close()` the bytes are dropped as asyncio drops them; `drain()` then raises
+   * ConnectionResetError.
+   */
   write(data: Uint8Array): void {
     this._transport.write(data);
   }

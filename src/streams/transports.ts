@@ -313,6 +313,12 @@ export class StreamTransport implements Transport, Resource {
 
   // ---- writing --------------------------------------------------------------------------------
 
+  /**
+   * Queue `data` for sending (a copy is taken: the caller may reuse its array). A string is a
+   * TypeError, and so is anything but a Uint8Array. After `writeEof()` it raises RuntimeError;
+   * after `close()`/`abort()` or a lost connection the bytes are dropped, as asyncio drops
+   * them, with a warning from the fifth such write on ("socket.send() raised exception.").
+   */
   write(data: Uint8Array): void {
     checkBytes(data, "write(data)");
     if (this._eof) throw new RuntimeError("Cannot call write() after writeEof()");
