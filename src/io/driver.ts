@@ -156,11 +156,6 @@ export interface Driver {
    * when nothing holds it open (Node) must stay up while a program waits on, say, a signal.
    */
   keepAlive?(on: boolean): void;
-  /**
-   * The loop waits, idle, for host events (`on`), or stopped waiting (`off`): a host that exits
-   * when nothing holds it open (Node) must stay up while a program waits on, say, a signal.
-   */
-  keepAlive?(on: boolean): void;
 
   /** Send a command. It never returns an outcome: that arrives as an event. */
   send(command: Command): void;
