@@ -24,6 +24,7 @@ export {
   IncompleteReadError,
   LimitOverrunError,
   KeyboardInterrupt,
+  ReplayDivergence,
 } from "./errors.js";
 export { getRunningLoop, getEventLoop, setEventLoop } from "./loop/running.js";
 export { EventLoop, Handle, TimerHandle } from "./loop/event-loop.js";
@@ -122,3 +123,8 @@ export type { Scenario, ExploreOptions, ExploreResult, ExploreFailure, ExploreSc
 export { shrink, explainSchedule, sameFailure } from "./sim/shrink.js";
 export type { ShrinkOptions, ScheduleReport, Deviation, RandomDeviation } from "./sim/shrink.js";
 export type { Suspension, Frame } from "./sim/batch-trace.js";
+export { Recorder } from "./sim/recorder.js";
+export type { RecorderOptions } from "./sim/recorder.js";
+export { Trace } from "./sim/trace.js";
+export type { TraceHeader, TraceScenario } from "./sim/trace.js";
+import "./sim/replay.js"; // run(main, { replay: trace }): the replay driver

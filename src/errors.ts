@@ -308,6 +308,28 @@ export class KeyboardInterrupt extends AsyncioError {
 }
 
 /**
+ * A replay (`run(main, { replay: trace })`) stopped where the program no longer does what the
+ * recording did. `iteration` is the loop iteration (the first is 1; 0 is before the loop ran),
+ * `expected` what the trace holds there and `actual` what the replay did, both in words (a
+ * command with its bytes, a scheduler checksum with the handles that were ready, a clock read…).
+ *
+ * @example
+ * try { await run(main, { replay }); } catch (e) { if (e instanceof ReplayDivergence) console.log(e.iteration, e.expected, e.actual); }
+ */
+export class ReplayDivergence extends AsyncioError {
+  override name = "ReplayDivergence";
+  readonly iteration: number;
+  readonly expected: string;
+  readonly actual: string;
+  constructor(iteration: number, expected: string, actual: string, detail?: string) {
+    super(`replay diverged at iteration ${iteration}: expected ${expected}, got ${actual}${detail ? ` (${detail})` : ""}`);
+    this.iteration = iteration;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
  * @internal A structured form's body (`withLock`, `timeout`, `taskGroup`): a generator function.
  * An `async` function is refused here, before anything runs: its code would start at once,
  * outside the form (with no lock held, no deadline), at the first `await`.
