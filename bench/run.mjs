@@ -349,7 +349,11 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 function fmtInt(n) { return n.toLocaleString('en-US'); }
-function fmtOps(x) { return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${(x / 1e3).toFixed(0)} k/s`; }
+function fmtOps(x) {
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M/s`;
+  if (x >= 1e4) return `${(x / 1e3).toFixed(0)} k/s`;
+  return x >= 1e3 ? `${(x / 1e3).toFixed(1)} k/s` : `${x.toFixed(0)} /s`; // W7: thousands, hundreds
+}
 const fmtMiB = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
 const fmtX = (x) => (x == null || !Number.isFinite(x) ? 'n/a' : `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`);
 
@@ -400,11 +404,11 @@ const busyNote = [];
   const loads = `load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`;
   // load average counts this bench's own child (≈1): above ncpu − 0.5, something else competed
   const busy = share < 0.9 || Math.max(load0, os.loadavg()[0]) > os.cpus().length - 0.5;
+  const cpython = recs.length ? `; CPython got ${(100 * share).toFixed(0)}% of a core over its wall time` : '';
   if (busy) {
-    busyNote.push(`!! The machine was busy (${loads} on ${os.cpus().length} cores, this bench's own child counting ≈1; ` +
-      `CPython got ${(100 * share).toFixed(0)}% of a core over its wall time): wall times are inflated unevenly — ` +
-      'the CPU-time ratios are the steadier figure; rerun on a quiet machine.');
-  } else busyNote.push(`(${loads} on ${os.cpus().length} cores; CPython got ${(100 * share).toFixed(0)}% of a core over its wall time: little contention)`);
+    busyNote.push(`!! The machine was busy (${loads} on ${os.cpus().length} cores, this bench's own child counting ≈1${cpython}): ` +
+      'wall times are inflated unevenly — the CPU-time ratios are the steadier figure; rerun on a quiet machine.');
+  } else busyNote.push(`(${loads} on ${os.cpus().length} cores${cpython}: little contention)`);
 }
 const NOISE = 'Shared 2-core machine: absolute times are noise — compare the ratios. Each measurement is a ' +
   'fresh child process (cold start, no warm-up; peak RSS is that process\'s own; CPU ms counts all its threads, GC included), rounds interleaved, medians shown.';
