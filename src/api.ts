@@ -73,6 +73,10 @@ export type { Compare, PriorityQueueOptions } from "./sync/queues.js";
 export type { Driver, Command, HostEvent, Resource, WireError, Address, Feature, WakeReason, StdioMode, TlsOptions } from "./io/driver.js";
 export { TimersDriver } from "./io/timers.js";
 export { defaultDriver } from "./io/choose.js";
+export { WorkerdDriver } from "./io/workerd.js";
+export type { WorkerdDriverOptions, WorkerdConnect, WorkerdSocket, WorkerdSocketInfo } from "./io/workerd.js";
+export { runForRequest } from "./run-for-request.js";
+export type { RequestLike } from "./run-for-request.js";
 export { DatagramProtocol, DatagramTransport } from "./streams/datagrams.js";
 export type { DatagramEndpointOptions, DatagramProtocolLike } from "./streams/datagrams.js";
 import "./streams/signals.js"; // loop.addSignalHandler, loop.removeSignalHandler

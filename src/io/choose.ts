@@ -7,6 +7,7 @@ import { TimersDriver, hostName } from "./timers.js";
 import { NodeDriver, builtinLoader } from "./node.js";
 import { BrowserDriver } from "./browser.js";
 import { DenoDriver, denoNamespace } from "./deno.js";
+import { WorkerdDriver } from "./workerd.js";
 
 /** A fresh driver for a new loop on this host. */
 export function defaultDriver(): Driver {
@@ -14,5 +15,6 @@ export function defaultDriver(): Driver {
   if ((host === "node" || host === "bun") && builtinLoader() !== null) return new NodeDriver(host);
   if (host === "browser") return new BrowserDriver();
   if (host === "deno" && denoNamespace() !== null) return new DenoDriver();
+  if (host === "workerd") return new WorkerdDriver();
   return new TimersDriver(host);
 }
