@@ -4,7 +4,8 @@
 // ESM entry, re-exporting the CommonJS instance) and `tsc -p tsconfig.types.json` the types.
 
 import typescript from "@rollup/plugin-typescript";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 
 const ts = () =>
   typescript({
@@ -20,6 +21,26 @@ const emitCoreWasm = {
   },
 };
 
+// The CLI (dist/cli.mjs, the `wasyncio` bin) and wasyncio/testing (dist/testing.mjs) run user code
+// that imports 'wasyncio', so they must use that same instance (one running loop, one Task class):
+// every import they make of the library stays an import of the package itself, 'wasyncio'
+// (a package resolves its own name), never a second bundled copy. Only their own files
+// (src/cli/*, src/testing.ts) are bundled; a CLI command module not written yet (replay.ts,
+// diff.ts) becomes an empty module, and the CLI says the command is missing.
+const ownFiles = /\/src\/(cli\/[^/]+|testing)\.ts$/;
+const usePackage = {
+  name: "use-the-package",
+  resolveId(source, importer) {
+    if (!importer || !ownFiles.test(importer.replaceAll("\\", "/")) || !source.startsWith(".")) return null;
+    const target = resolve(dirname(importer), source.replace(/\.js$/, ".ts")).replaceAll("\\", "/");
+    if (ownFiles.test(target)) return existsSync(target) ? target : "\0missing-command";
+    return { id: "wasyncio", external: true };
+  },
+  load(id) {
+    return id === "\0missing-command" ? "export {};" : null;
+  },
+};
+
 export default [
   {
     input: { index: "src/index.ts", manual: "src/manual.ts" },
@@ -30,5 +51,17 @@ export default [
     input: "src/entry-cjs.ts",
     output: { file: "dist/index.cjs", format: "cjs", exports: "named" },
     plugins: [ts()],
+  },
+  {
+    input: { cli: "src/cli/bin.ts", testing: "src/testing.ts" },
+    output: {
+      dir: "dist",
+      format: "es",
+      entryFileNames: "[name].mjs",
+      chunkFileNames: "wasyncio-tools-[hash].mjs",
+      banner: (chunk) => (chunk.name === "cli" ? "#!/usr/bin/env node" : ""),
+    },
+    external: (id) => id === "wasyncio" || id.startsWith("node:") || id === "vitest",
+    plugins: [usePackage, ts()],
   },
 ];
