@@ -36,7 +36,7 @@ describe("openWebSocket in Chromium", () => {
     expect(result.open).toEqual([]);
   }, PAGE_TIMEOUT_MS);
 
-  it("endings: the peer's close is EOF, a drop is ConnectionResetError, a refusal ConnectionRefusedError, close() flushes first", async () => {
+  it("endings: the peer's close is EOF, a drop is ConnectionResetError, a refusal ConnectionRefusedError, close() flushes first, a slow reader pauses, cancel and run() clean up", async () => {
     const { result } = await runPage("ws-close");
     expect(result.serverClose).toEqual({ length: 0, atEof: true });
     expect(result.sendThenClose).toEqual([0, 1, 2, 3, 4, 1, 2, 3, 4, 5, 2, 3, 4, 5, 6]);
@@ -47,7 +47,13 @@ describe("openWebSocket in Chromium", () => {
     expect(result.nobody).toEqual(["ConnectionRefusedError", true, true, true]);
     expect(result.flushedBeforeClose).toBe(3 << 20);
     expect(result.writeEof).toEqual(["NotImplementedError", true]);
+    // a slow reader pauses the transport; the held messages arrive in order, then EOF
+    expect(result.pausedWhileBehind).toBe(true);
+    expect(result.slowReader).toEqual([200_000, true, true]);
+    expect(result.cancelledOpen).toBe(true);
     expect(result.open).toEqual([]);
+    // main returned with a WebSocket open: run() closed it (CLOSING or CLOSED)
+    expect(result.leftOpenState).toBeGreaterThanOrEqual(2);
   }, PAGE_TIMEOUT_MS);
 
   it("bad arguments raise at the call, naming what was wrong", async () => {

@@ -467,7 +467,12 @@ export async function runInChromium({ page, files = {}, html, timeoutMs = 30_000
   } finally {
     clearTimeout(timer);
     if (context === null && launching !== null) context = await launching.catch(() => null); // timed out while launching
-    if (context !== null) await Promise.race([context.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+    if (context !== null) {
+      let stop = null;
+      const limit = new Promise((r) => (stop = setTimeout(r, 10_000)));
+      await Promise.race([context.close().catch(() => {}), limit]);
+      clearTimeout(stop);
+    }
     if (given === undefined) await server.close();
     rmSync(profile, { recursive: true, force: true });
   }
