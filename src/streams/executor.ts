@@ -10,7 +10,7 @@
 
 import { RuntimeError, ValueError, NotImplementedError, describe, errorFromWire } from "../errors.js";
 import { EventLoop } from "../loop/event-loop.js";
-import { getRunningLoop } from "../loop/running.js";
+import { getRunningLoop, _getRunningLoop } from "../loop/running.js";
 import { trackCoroutine } from "../loop/debug.js";
 import type { Future } from "../tasks/futures.js";
 import type { Coro } from "../tasks/tasks.js";
@@ -328,6 +328,9 @@ function* shutdownDefault(loop: EventLoop): Coro<void> {
  */
 export function toThread<R = unknown>(fn: WorkerFunction, ...args: unknown[]): Coro<R> {
   checkFunction(fn, "toThread(fn)");
+  // a host without workers is refused at the call when a loop runs (else at the first step)
+  const running = _getRunningLoop();
+  if (running !== null) checkWorkers(running, "toThread()");
   return trackCoroutine(toThreadCoro<R>(fn, args), "toThread");
 }
 
