@@ -33,6 +33,9 @@ export class BrowserDriver extends TimersDriver {
     return this._ws.supports(feature) || this._workers.supports(feature);
   }
 
+  /** A page or a worker never exits by itself while it waits: nothing to hold open, no timer. */
+  override keepAlive(_on: boolean): void {}
+
   override hostObject(id: number): unknown {
     return this._ws.hostObject(id);
   }
