@@ -224,7 +224,7 @@ export function explore(scenario: Scenario, options: ExploreOptions): ExploreRes
     const first = failures[0];
     // a failure must replay from its tape; with none, the first seed must run the same twice
     divergence = first !== undefined
-      ? checkTwice(scenario, { seed: first.seed, schedule, pctDepth, core, maxIterations }, first.tape)
+      ? checkTwice(scenario, { seed: first.seed, schedule, pctDepth, core, maxIterations }, first.tape, first)
       : checkTwice(scenario, { seed: seeds[0], schedule, pctDepth, core, maxIterations }, null);
   }
   return { ran, failures, divergence };
@@ -247,6 +247,15 @@ export function tracedRun(
   const recorder = new ScheduleRecorder({ keep: true, probe, limit: options.maxIterations ?? DEFAULT_MAX_ITERATIONS });
   const outcome = runScenario(scenario, options, recorder, fn);
   return { outcome, records: recorder.records, recorder };
+}
+
+/** Whether a run ended with `failed`'s error (same class and message). */
+function sameEnd(outcome: RunOutcome, failed: { error: unknown }): boolean {
+  if (!outcome.failed) return false;
+  const a = outcome.error;
+  const b = failed.error;
+  if (a instanceof Error && b instanceof Error) return a.constructor === b.constructor && a.message === b.message;
+  return a === b;
 }
 
 function outcomeText(outcome: RunOutcome): string {
@@ -306,17 +315,22 @@ export function checkTwice(
   scenario: Scenario,
   options: { seed: number; schedule: ExploreSchedule; pctDepth?: number; core?: CoreKind; maxIterations?: number },
   tape: Tape | null,
+  failed?: { error: unknown },
   cwd?: string,
 ): Divergence | null {
   // three runs, not two: a coin flip of Math.random() hides from one comparison half the time
   const a = tracedRun(scenario, options, true, "explore");
   let d: ReturnType<typeof firstDivergence> = null;
+  if (failed !== undefined && !sameEnd(a.outcome, failed)) {
+    // explore's own run failed; run again, the seed ends otherwise
+    d = { iteration: a.outcome.iterations, first: outcomeText({ ...a.outcome, failed: true, error: failed.error }), second: outcomeText(a.outcome) };
+  }
   for (let k = 0; k < 2 && d === null; k++) {
     const b = tracedRun(scenario, { ...options, schedule: tape ?? options.schedule }, true, "explore");
     d = firstDivergence(a, b, cwd);
   }
   if (d === null) return null;
-  const how = tape !== null ? `seed ${options.seed} (${options.schedule}) and a replay of its tape` : `two runs of seed ${options.seed} (${options.schedule})`;
+  const how = tape !== null ? `seed ${options.seed} (${options.schedule}), its runs and the replays of its tape,` : `two runs of seed ${options.seed} (${options.schedule})`;
   const message =
     `${how} differ from iteration ${d.iteration}:\n` +
     `  first run:  ${d.first}\n` +
