@@ -682,6 +682,18 @@ export class Trace {
     return { lines, starts };
   }
 
+  /**
+   * The first place this trace and `other` differ (`firstDivergence(this, other)`), or null when
+   * they record the same run. `expected` is this trace's side, `actual` the other's.
+   *
+   * @example
+   * const d = Trace.parse(a).diff(Trace.parse(b));
+   * if (d) console.log(`iteration ${d.iteration}: ${d.expected} vs ${d.actual}`);
+   */
+  diff(other: Trace): TraceDivergence | null {
+    return firstDivergence(this, other);
+  }
+
   /** @internal The line of the text that holds iteration `i` (its record or its checksum). */
   _lineOf(i: number): number {
     const starts = this._lines ?? (this._lines = this._layout().starts);
@@ -763,6 +775,7 @@ export class Trace {
       if ("end" in o) {
         if (typeof o.end !== "number" || !Number.isInteger(o.end) || o.end < 0) fail(line, `"end" must be the number of iterations, got ${describe(o.end)}`);
         if (o.end !== covered) fail(line, `the end line says ${o.end} iterations, but the lines before it hold checksums for ${covered}`);
+        if (k !== count - 1) fail(line + 1, `text after the end line (line ${line})`);
         if (o.lines !== undefined && o.lines !== count) fail(line, `the end line says the trace has ${describe(o.lines)} lines, but it has ${count}: lines were lost or added`);
         end = o.end as number;
         continue;
