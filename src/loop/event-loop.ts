@@ -29,8 +29,6 @@ import { TaskList } from "../tasks/task-list.js";
 import { PctStrategy, RandomStrategy, Strategy, Tape, TapeStrategy } from "./schedule.js";
 import type { Recorder } from "../sim/recorder.js";
 import type { Trace } from "../sim/trace.js";
-import type { Recorder } from "../sim/recorder.js";
-import type { Trace } from "../sim/trace.js";
 
 /** Real seconds of back-to-back work before yielding to the host while host I/O is open. */
 const HOST_SLICE_S = 0.005;
@@ -57,13 +55,6 @@ export interface LoopOptions {
   debug?: boolean;
   /** The host driver (default: the one for this host, see io/choose.ts). One driver per loop. */
   driver?: Driver;
-  /** Record the run: every host input and output goes into the recorder's trace (sim/recorder.ts). */
-  record?: Recorder;
-  /**
-   * Replay a trace with no host (sim/replay.ts): clock, core, seed, schedule, pctDepth and debug
-   * are the recorded run's, whatever else is given.
-   */
-  replay?: Trace;
   /** Record the run: every host input and output goes into the recorder's trace (sim/recorder.ts). */
   record?: Recorder;
   /**
@@ -303,19 +294,6 @@ export class EventLoop {
   constructor(options: LoopOptions = {}) {
     if (options === null || typeof options !== "object") {
       throw new TypeError(`newEventLoop(options): options must be an object, got ${describe(options)}`);
-    }
-    // record/replay (sim/): a replay runs with its trace's options; both are reached through
-    // methods of the objects passed in, so loop/ imports nothing from sim/ at runtime
-    const { record, replay } = options;
-    if (replay !== undefined) {
-      if (replay === null || typeof (replay as Partial<Trace>)._replayDriver !== "function") {
-        throw new TypeError(`newEventLoop(options): replay must be a Trace (recorder.trace() or Trace.parse(text)), got ${describe(replay)}`);
-      }
-      if (options.driver !== undefined) throw new ValueError("newEventLoop(options): replay and driver cannot be combined: a replay is its own driver");
-      options = { ...options, ...replay._loopOptions() };
-    }
-    if (record !== undefined && (record === null || typeof (record as Partial<Recorder>)._wrap !== "function")) {
-      throw new TypeError(`newEventLoop(options): record must be a Recorder, got ${describe(record)}`);
     }
     // record/replay (sim/): a replay runs with its trace's options; both are reached through
     // methods of the objects passed in, so loop/ imports nothing from sim/ at runtime
@@ -1022,26 +1000,6 @@ export class EventLoop {
    */
   tape(): Tape {
     return new Tape(this._strategy === null ? [] : this._strategy.choices);
-  }
-
-  /**
-   * @internal For sim/replay's divergence messages: what the first handles of the current batch
-   * (`n` ready, after the tick) run for.
-   */
-  _describeBatch(n: number, limit = 6): string {
-    const batch = this._core.batch();
-    const out: string[] = [];
-    for (let i = 0; i < n && out.length < limit; i++) {
-      const slot = batch[i];
-      const fn = this._entries[slot];
-      const arg = this._args[slot];
-      if (fn === undefined) continue;
-      if (fn === this._deliver) out.push(`the '${(arg as HostEvent).kind}' event for resource ${(arg as HostEvent).id}`);
-      else if (arg instanceof Task) out.push(`a step of ${arg}`);
-      else if (arg instanceof Future) out.push(`${fn.name || "a callback"} of ${arg}`);
-      else out.push(`${fn.name || "<anonymous>"}()`);
-    }
-    return `${n} ready: ${out.join(", ")}${n > out.length ? ", …" : ""}`;
   }
 
   /**
