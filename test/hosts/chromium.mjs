@@ -9,16 +9,16 @@
 //     timeoutMs: 30_000,
 //   });
 //
-// runInChromium({ page, files?, html?, timeoutMs?, server? }) → Promise<{ logs, result, errors, url }>
+// runInChromium({ page, files?, html?, timeoutMs?, server?, expectErrors? }) → Promise<{ logs, result, errors, url }>
 // - `page`: the page's main module (JavaScript source, or `{ path }` of a file on disk). It is
 //   served at /__runN/page.mjs and runs as a `<script type="module">` of /__runN/page.html; an
 //   import map resolves "wasyncio" to /dist/index.mjs and "wasyncio/manual" to /dist/manual.mjs
 //   (the repository's dist/, served as is: build it first). The page ends the run by calling
 //   `done(value)` (a global): `value` (JSON-like data) becomes `result`. The harness reports
-//   through a binding, so it adds no timers, polling or messages to the page. A module that throws or rejects at top level, or an
-//   unhandled error or rejection, ends the run too: `result` is undefined, the error is in
-//   `errors` — and runInChromium REJECTS with it (so tests fail loudly), unless you pass
-//   `expectErrors: true`.
+//   through a binding, so it adds no timers, polling or messages to the page. A module that
+//   throws or rejects at top level, a module that fails to load, or an unhandled error or
+//   rejection ends the run too: `result` is undefined, the error is in `errors` — and
+//   runInChromium REJECTS with it (so tests fail loudly), unless you pass `expectErrors: true`.
 // - `files`: more things to serve, by URL path: a string or Uint8Array (the content), or
 //   `{ path }` (a file, or a directory served under that URL prefix when the key ends in "/").
 // - `html`: extra markup put in <body> before the module runs.
@@ -26,12 +26,12 @@
 //   runInChromium rejects with the logs so far.
 // - `server`: an already started server (startServer()) to reuse; by default one is started and
 //   closed for this run.
-// - `logs`: every console message of the page (and of its workers), as "type: text" for
-//   warnings/errors and plain text for log/info, in order.
+// - `logs`: every console message of the page and of its workers (Chromium's own errors too, e.g.
+//   a failed WebSocket handshake), as plain text for log/info and "type: text" for the others.
 // Everything is closed by runInChromium itself (browser, profile dir, server), also on failure.
 //
-// startServer({ files? }) → Promise<{ url, wsUrl, port, mount(path, content), close() }>: the server alone, on
-// 127.0.0.1 and a free port. Besides the files (and /dist/), it has:
+// startServer({ files? }) → Promise<{ url, wsUrl, port, mount(path, content), close() }>: the
+// server alone, on 127.0.0.1 and a free port. Besides the files (and /dist/), it has:
 // - `GET /data`: the text "wasyncio over fetch\n" (text/plain); `GET /json`: {"hello":"browser"};
 //   `GET /closed-port`: {"port":N}, a port on 127.0.0.1 nobody listens on (it was free just now).
 // - WebSocket endpoints (a hand-written RFC 6455 server; no extensions, so no compression):
@@ -40,7 +40,8 @@
 //     NAME (`GET /ws/stats?name=NAME` → {"received":N}); with `&hold=1` the server reads nothing
 //     on it until `GET /ws/release?name=NAME` (to make a writer outrun its peer).
 //   - `/ws/close?code=4000&reason=bye`: the server sends a close frame right after the handshake.
-//   - `/ws/send?n=3&size=5`: the server sends n binary messages of `size` bytes (bytes i % 256),
+//   - `/ws/send?n=3&size=5`: the server sends n binary messages of `size` bytes (byte j of
+//     message i is (i + j) % 256),
 //     then a close frame (1000).
 //   - `/ws/drop`: the server destroys the TCP connection on the first message (no close frame).
 //   - `/ws/reject`: the handshake is refused with HTTP 403.
@@ -450,7 +451,6 @@ export async function runInChromium({ page, files = {}, html, timeoutMs = 30_000
       await context.exposeBinding("__wasyncioReport", (_source, payload) => report(payload));
       const tab = context.pages()[0] ?? (await context.newPage());
       tab.on("console", onConsole);
-      tab.on("worker", (w) => w.on("console", onConsole));
       await tab.goto(`${server.url}${run}/page.html`);
       return reported;
     })();
