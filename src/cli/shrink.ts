@@ -54,6 +54,7 @@ export async function shrinkCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "TAPEFILE is required" : `one TAPEFILE only, got ${positionals.join(" ")}`);
+  const maxRuns = intOption(values["max-runs"], "max-runs", 1, 5000);
   const { tape: given, meta, path: tapePath } = readTapeFile(positionals[0], io.cwd);
   const moduleArg = values.module as string | undefined;
   const modulePath = moduleArg !== undefined ? resolve(io.cwd, moduleArg) : meta.module !== undefined ? resolve(tapePath, "..", meta.module) : null;
@@ -61,7 +62,6 @@ export async function shrinkCommand(args: string[], io: Io): Promise<number> {
   const exportName = (values.export as string | undefined) ?? (moduleArg === undefined ? meta.export : undefined);
   const core = (values.core as string | undefined) ?? meta.core ?? "wasm";
   if (core !== "wasm" && core !== "js") throw new UsageError(`--core must be wasm or js, got ${JSON.stringify(core)}`);
-  const maxRuns = intOption(values["max-runs"], "max-runs", 1, 5000);
   const { scenario, name } = await loadScenario(modulePath, exportName, io.cwd);
   let tape = given;
   if (tape === null) {
