@@ -161,7 +161,6 @@ interface ConnectSpec {
   factory: () => unknown;
   where: string;
   peer: string;
-  kind: string;
   ssl: SslContext | null;
   unix: boolean;
 }
@@ -304,7 +303,7 @@ export function connectTcp(loop: EventLoop | null, factory: () => unknown, host:
   const timeout = checkTimeout(o.sslHandshakeTimeout, ssl, where);
   checkFeature(loop, ssl !== null ? "tls" : "tcp", ssl !== null ? "TLS connections" : "TCP connections");
   const peer = `${host}:${port}`;
-  const spec: ConnectSpec = { factory, where, peer: serverHostname ? `${peer} (server hostname '${serverHostname}')` : peer, kind: "TCP", ssl, unix: false };
+  const spec: ConnectSpec = { factory, where, peer: serverHostname ? `${peer} (server hostname '${serverHostname}')` : peer, ssl, unix: false };
   const coro = (function* () {
     const running = loop ?? runningLoop(where);
     checkFeature(running, ssl !== null ? "tls" : "tcp", ssl !== null ? "TLS connections" : "TCP connections");
@@ -335,7 +334,7 @@ export function connectUnix(loop: EventLoop | null, factory: () => unknown, path
   }
   const timeout = checkTimeout(o.sslHandshakeTimeout, ssl, where);
   checkFeature(loop, "unix", "Unix sockets");
-  const spec: ConnectSpec = { factory, where, peer: path, kind: "Unix", ssl, unix: true };
+  const spec: ConnectSpec = { factory, where, peer: path, ssl, unix: true };
   const coro = (function* () {
     const running = loop ?? runningLoop(where);
     checkFeature(running, "unix", "Unix sockets");
