@@ -691,7 +691,7 @@ export class EventLoop {
     const clock = this._clock;
     this._hostWait = HostWait.None;
     const driver = this._driver;
-    const sliceEnd = !sync && this._hostSources > 0 ? driver.now() + HOST_SLICE_S : Infinity;
+    let sliceEnd = !sync && this._hostSources > 0 ? driver.now() + HOST_SLICE_S : Infinity;
     let sinceCheck = 0;
     this._inSlice = true;
     try {
@@ -702,9 +702,13 @@ export class EventLoop {
           return;
         }
         if (core.readyLen() > 0 || this._hostWoken) {
-          if (sliceEnd !== Infinity && ++sinceCheck >= SLICE_CHECK_EVERY) {
+          if (!sync && ++sinceCheck >= SLICE_CHECK_EVERY) {
             sinceCheck = 0;
-            if (driver.now() >= sliceEnd) {
+            if (sliceEnd === Infinity) {
+              // host I/O opened during this slice (main started a fetch, then kept busy): the
+              // budget starts now, so the host's events are not starved until the loop idles
+              if (this._hostSources > 0) sliceEnd = driver.now() + HOST_SLICE_S;
+            } else if (driver.now() >= sliceEnd) {
               this._hostWait = HostWait.Macrotask;
               driver.yieldToHost();
               return;

@@ -175,6 +175,36 @@ describe.each(CORES)("%s core", (core) => {
       pending.cancel();
       loop.close();
     });
+
+    it("host I/O opened in the middle of a busy slice starts the budget then (it used to wait for idle)", async () => {
+      const loop = newEventLoop({ core });
+      let pending: ReturnType<typeof wrap> | null = null;
+      let hostTurns = 0;
+      let busyCallbacks = 0;
+      const tick = () => {
+        hostTurns++;
+        if (loop.isRunning()) setImmediate(tick);
+      };
+      const step = () => {
+        busyCallbacks++;
+        if (busyCallbacks === 1) {
+          pending = wrap(new Promise(() => {}), { loop }); // opened inside the slice
+          setImmediate(tick);
+        }
+        const t = performance.now() + 0.05;
+        while (performance.now() < t) {
+          // busy
+        }
+        if (busyCallbacks < 1500) loop.callSoon(step);
+        else loop.stop();
+      };
+      loop.callSoon(step);
+      await loop.runForever();
+      expect(busyCallbacks).toBe(1500);
+      expect(hostTurns).toBeGreaterThan(1);
+      pending!.cancel();
+      loop.close();
+    });
   });
 
   describe("the virtual clock", () => {
