@@ -61,6 +61,7 @@ export class ReplayDriver implements Driver {
   private armDelay = 0;
   private scheduled = false;
   private sync = false;
+  private drivenSync = false; // runSync drove the loop (for a hint when the trace is run()'s)
   private pending: ReplayDivergence | null = null; // found, to be raised by the loop
   private diverged = false; // raised: from here on the driver is a dead host
   private lastNow = 0;
@@ -88,7 +89,7 @@ export class ReplayDriver implements Driver {
     if (this.diverged) return;
     this.endIteration();
     if (this.pending === null && this.iteration < this.end) {
-      this.pending = new ReplayDivergence(
+      this.pending = this.div(
         this.iteration + 1,
         `iteration ${this.iteration + 1} (the recording ran ${this.end} iterations)`,
         `the end of the run after iteration ${this.iteration}`,
@@ -104,9 +105,9 @@ export class ReplayDriver implements Driver {
     if (this.diverged) return this.lastNow;
     const t = this.rec?.t;
     if (t !== undefined && this.tAt < t.length) return (this.lastNow = t[this.tAt++]);
-    this.pending ??= new ReplayDivergence(
+    this.pending ??= this.div(
       this.iteration,
-      `${t?.length ?? 0} clock read${t?.length === 1 ? "" : "s"} in iteration ${this.iteration}`,
+      `${reads(t?.length ?? 0)} in iteration ${this.iteration}`,
       `clock read ${this.tAt + 1} there`,
       "the program reads the loop's clock more often than the recording did",
     );
@@ -118,7 +119,7 @@ export class ReplayDriver implements Driver {
     const r = this.rec?.r;
     if (!this.diverged && r !== undefined && this.rAt < r.length) return r[this.rAt++];
     if (!this.diverged) {
-      this.pending ??= new ReplayDivergence(this.iteration, `no entropy read in iteration ${this.iteration}`, "an entropy read (a loop without a seed)");
+      this.pending ??= this.div(this.iteration, `no entropy read in iteration ${this.iteration}`, "an entropy read (a loop without a seed)");
     }
     return 0;
   }
@@ -179,7 +180,7 @@ export class ReplayDriver implements Driver {
       if (this.deadEvents.length === 0) return false;
     } else if (this.pending === null && !this.eventsNext()) {
       const next = this.k < this.records.length ? this.records.slice(this.k).find((r) => r.e !== undefined) : undefined;
-      this.pending = new ReplayDivergence(
+      this.pending = this.div(
         this.iteration + 1,
         next === undefined
           ? `iteration ${this.iteration + 1} without host events (the recording has none left)`
@@ -204,6 +205,7 @@ export class ReplayDriver implements Driver {
    * again).
    */
   runSync(drive: (sync: boolean) => void): void {
+    this.drivenSync = true;
     const wasSync = this.sync;
     this.sync = true;
     try {
@@ -241,10 +243,10 @@ export class ReplayDriver implements Driver {
         if (throws !== undefined) throw decodeValue(throws); // the recorded host refused it
         return;
       }
-      this.pending = new ReplayDivergence(this.iteration, describeCommandJson(expected), describeCommandJson(actual), this.sentBy("the program sent a different command"));
+      this.pending = this.div(this.iteration, describeCommandJson(expected), describeCommandJson(actual), this.sentBy("the program sent a different command"));
       return;
     }
-    this.pending = new ReplayDivergence(
+    this.pending = this.div(
       this.iteration,
       `no more commands in iteration ${this.iteration}${this.nextCommand()}`,
       describeCommandJson(actual),
@@ -275,7 +277,7 @@ export class ReplayDriver implements Driver {
     }
     this.endIteration();
     if (this.pending === null && iteration > this.end) {
-      this.pending = new ReplayDivergence(
+      this.pending = this.div(
         iteration,
         `the end of the recording (it ran ${this.end} iterations)`,
         `iteration ${iteration}`,
@@ -304,7 +306,7 @@ export class ReplayDriver implements Driver {
     if (expected !== checksum >>> 0) {
       // raised after this iteration's batch has run (at the next poll), so no ready handle is lost
       const what = ready === undefined ? "" : `; ${this.loop._describeBatch(ready)}`;
-      this.pending = new ReplayDivergence(
+      this.pending = this.div(
         iteration,
         `scheduler checksum ${hex32(expected)}`,
         `checksum ${hex32(checksum)}${what}`,
@@ -319,12 +321,23 @@ export class ReplayDriver implements Driver {
     if (rec === null || this.pending !== null) return;
     const i = this.iteration;
     if (rec.c !== undefined && this.cAt < rec.c.length) {
-      this.pending = new ReplayDivergence(i, describeCommandJson(rec.c[this.cAt]), `no such command: iteration ${i} ended`, "the program did not send a command the recording has");
+      this.pending = this.div(i, describeCommandJson(rec.c[this.cAt]), `no such command: iteration ${i} ended`, "the program did not send a command the recording has");
     } else if (rec.t !== undefined && this.tAt < rec.t.length) {
-      this.pending = new ReplayDivergence(i, `${rec.t.length} clock reads in iteration ${i}`, `${this.tAt}`, "the program reads the loop's clock less often than the recording did");
+      this.pending = this.div(i, `${reads(rec.t.length)} in iteration ${i}`, reads(this.tAt), "the program reads the loop's clock less often than the recording did");
     } else if (rec.r !== undefined && this.rAt < rec.r.length) {
-      this.pending = new ReplayDivergence(i, `an entropy read in iteration ${i}`, "none");
+      this.pending = this.div(i, `an entropy read in iteration ${i}`, "none");
     }
+  }
+
+  /** A divergence, with a hint where one helps. */
+  private div(iteration: number, expected: string, actual: string, detail?: string): ReplayDivergence {
+    const hints: string[] = detail !== undefined ? [detail] : [];
+    if (iteration <= 1) {
+      if (this.drivenSync && !this.trace.header.sync && /addSignal/.test(expected + actual)) {
+        hints.push("the trace was recorded under run(), which listens for Ctrl+C: replay it with run(), not runSync()");
+      } else hints.push("this early, the trace is probably from another program");
+    }
+    return new ReplayDivergence(iteration, expected, actual, hints.join("; ") || undefined);
   }
 
   private raise(): never {
@@ -357,6 +370,10 @@ export class ReplayDriver implements Driver {
   toString(): string {
     return `<ReplayDriver of a ${this.trace.header.host} trace, ${this.end} iterations, at iteration ${this.iteration}>`;
   }
+}
+
+function reads(n: number): string {
+  return n === 0 ? "no clock read" : `${n} clock read${n === 1 ? "" : "s"}`;
 }
 
 /** A replay never settles a wrapped promise from the host; keep a rejection from being unhandled. */
