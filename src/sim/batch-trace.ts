@@ -14,7 +14,7 @@
 import { Future } from "../tasks/futures.js";
 import { Task, sleep } from "../tasks/tasks.js";
 import { _getRunningLoop } from "../loop/running.js";
-import type { BatchTracer, EventLoop } from "../loop/event-loop.js";
+import type { EventLoop } from "../loop/event-loop.js";
 import { RuntimeError } from "../errors.js";
 
 /** One stack frame of user code. */
@@ -157,11 +157,12 @@ function kindOf(owner: unknown): string {
 }
 
 /**
- * Records what each iteration ran. Attach with `attach(loop)` from inside the run (the first
+ * Records what each iteration ran: the loop's batch tracer (`loop._tracer`, an internal
+ * `BatchTracer` — not named here, so the published declarations need no internal type). Attach with `attach(loop)` from inside the run (the first
  * iteration, the main task's first step, is recorded by `attach` itself); `detach()` when the
  * run ended (it also removes the probe).
  */
-export class ScheduleRecorder implements BatchTracer {
+export class ScheduleRecorder {
   readonly records: BatchRecord[] = [];
   /** Iterations that ran something, all told (with `keep: false` nothing else is kept). */
   steps = 0;

@@ -85,7 +85,7 @@ describe.runIf(built)("the packed package installs and runs (npm pack + npm inst
 
   it("ships every file its exports map names, and no install-time scripts", () => {
     const files = new Set(packed!.files.map((f) => f.path));
-    for (const f of ["dist/index.mjs", "dist/index.node.mjs", "dist/index.cjs", "dist/manual.mjs", "dist/core.wasm", "dist/types/index.d.ts", "dist/types/manual.d.ts", "package.json"]) {
+    for (const f of ["dist/index.mjs", "dist/index.node.mjs", "dist/index.cjs", "dist/manual.mjs", "dist/core.wasm", "dist/types/index.d.ts", "dist/types/manual.d.ts", "dist/cli.mjs", "dist/testing.mjs", "dist/types/testing.d.ts", "package.json"]) {
       expect(files, f).toContain(f);
     }
     expect([...files].filter((f) => !f.startsWith("dist/") && !/^(package\.json|README\.md|LICENSE)$/i.test(f))).toEqual([]);
@@ -115,11 +115,37 @@ describe.runIf(built)("the packed package installs and runs (npm pack + npm inst
     expect(JSON.parse(inProject(process.execPath, ["mixed.mjs"]))).toEqual(MIXED_EXPECTED);
   });
 
+  it("the wasyncio bin: npx wasyncio --help, and explore then shrink of the racy bank, from the installed package", () => {
+    const npx = (args: string[]) => {
+      try {
+        return { code: 0, out: npm(["exec", "--", "wasyncio", ...args], project, 60_000) };
+      } catch (exc) {
+        const e = exc as { status: number; stdout: string; stderr: string };
+        return { code: e.status, out: e.stdout + e.stderr };
+      }
+    };
+    const help = npx(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^usage: wasyncio <command> \[options\]/);
+    // the example imports 'wasyncio': the installed package, the same instance the bin uses
+    writeFileSync(join(project, "bank.mjs"), readFileSync(join(root, "examples", "bank", "bank.mjs"), "utf8"));
+    const explored = npx(["explore", "bank.mjs", "--seeds", "200"]);
+    expect(explored.code, explored.out).toBe(1);
+    expect(explored.out).toMatch(/^explore bank\.mjs: 200 seeds under random, \d+ failed/);
+    const tape = /^tape: (\S+)/m.exec(explored.out)![1];
+    expect(tape).toMatch(/^\.wasyncio\/bank-random-seed\d+\.tape\.json$/);
+    const shrunk = npx(["shrink", tape]);
+    expect(shrunk.code, shrunk.out).toBe(0);
+    expect(shrunk.out).toMatch(/shrunk to 1 deviation from FIFO/);
+  });
+
   it("the shipped declarations type-check a strict consumer (tsc, NodeNext)", () => {
     writeFileSync(
       join(project, "consumer.mts"),
       `import { run, sleep, gather, type Coro } from "wasyncio";
        import { initCore } from "wasyncio/manual";
+       import type { SimTestOptions } from "wasyncio/testing";
+       export const simOptions: SimTestOptions = { seeds: 100, schedules: ["pct"], pctDepth: 2 };
        function* num(): Coro<number> { yield* sleep(1); return 1; }
        export const both: Promise<[number, null]> = run(function* () { return yield* gather(num(), sleep(1)); });
        export const ready: Promise<void> = initCore(new Uint8Array(0));`,
