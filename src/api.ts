@@ -76,7 +76,7 @@ export { defaultDriver } from "./io/choose.js";
 export { WorkerdDriver } from "./io/workerd.js";
 export type { WorkerdDriverOptions, WorkerdConnect, WorkerdSocket, WorkerdSocketInfo } from "./io/workerd.js";
 export { runForRequest } from "./run-for-request.js";
-export type { RequestLike } from "./run-for-request.js";
+export type { RequestLike, RunForRequestOptions } from "./run-for-request.js";
 export { DatagramProtocol, DatagramTransport } from "./streams/datagrams.js";
 export type { DatagramEndpointOptions, DatagramProtocolLike } from "./streams/datagrams.js";
 import "./streams/signals.js"; // loop.addSignalHandler, loop.removeSignalHandler

@@ -116,7 +116,7 @@ function parseAddress(text: string | null | undefined): [string, number] | null 
  * certificates, ALPN or version limits per connection. `ca` is accepted (so one program runs on
  * Node and workerd) and left to that trust store: it can only make verification stricter.
  */
-function checkTls(tls: TlsOptions, host: string | null, where: string): void {
+function checkTls(tls: TlsOptions, host: string, where: string): void {
   const options = tls.options ?? {};
   const refuse = (what: string) => {
     throw new NotImplementedError(`${what} is not available on workerd (${where}): ${TLS_HINT}`);
@@ -139,10 +139,9 @@ function checkTls(tls: TlsOptions, host: string | null, where: string): void {
   }
   const name = tls.serverHostname;
   if (name === "") refuse("skipping the host name check (serverHostname: '')");
-  if (name != null && host !== null && name !== host) {
+  if (name != null && name !== host) {
     refuse(`verifying the certificate against another name than the host dialled (serverHostname '${name}' for '${host}')`);
   }
-  if (name != null && host === null) refuse("verifying the certificate against a given name (serverHostname) after an upgrade");
 }
 
 const TLS_HINT =
@@ -181,6 +180,8 @@ class Conn {
   constructor(
     private readonly net: WorkerdNet,
     readonly id: number,
+    /** The host dialled: workerd verifies certificates (also after an upgrade) against it. */
+    readonly host: string,
   ) {}
 
   // ---- reading ----
@@ -438,7 +439,7 @@ class WorkerdNet {
       throw new NotImplementedError("binding a local address (localAddr) is not available on workerd: connect() chooses it");
     }
     if (tls != null) checkTls(tls, host, "openConnection/createConnection");
-    const conn = new Conn(this, id);
+    const conn = new Conn(this, id, host);
     this.conns.set(id, conn);
     const connect = this.connectFn ?? loadedConnect;
     if (connect !== null) {
@@ -515,7 +516,7 @@ class WorkerdNet {
         if (command.serverSide) problem = "the server side of a TLS upgrade is not available on workerd (it has no listening sockets)";
         else {
           try {
-            checkTls(command.tls, null, "startTls");
+            checkTls(command.tls, conn.host, "startTls");
           } catch (err) {
             problem = (err as Error).message;
           }

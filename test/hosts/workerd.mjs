@@ -22,8 +22,9 @@
 // finds "dist/manual.mjs", exactly as on disk), embeds them (`.mjs`/`.js` as ES modules, `.wasm`
 // as a compiled wasm module: workerd refuses to compile wasm from bytes, so a worker imports
 // "…/core.wasm" and calls `initCore(module)` from wasyncio/manual), binds 127.0.0.1 on a free
-// port, starts the workerd ELF directly (so `child.pid` is workerd's own), waits until the port
-// accepts connections (or workerd exits: its stderr is in the error), and `stop()` sends SIGTERM,
+// port, starts the workerd ELF directly (so `child.pid` is workerd's own), waits until it answers
+// HTTP (GET /__harness_ready, READY_PATH: the worker sees that request and may answer it with
+// anything, even an error) or exits (its stderr is in the error), and `stop()` sends SIGTERM,
 // then SIGKILL after 2 s (workerd waits for requests in flight on SIGTERM), and waits for exit.
 //
 // Options:
@@ -40,10 +41,14 @@
 //   startTimeoutMs     how long workerd may take to answer (default 15000).
 // Returns { url, port, pid, stop(), output() } — output() is what workerd printed so far
 // (stdout + stderr: the worker's console.log lines and workerd's own errors).
+//
+// Also exported: wasyncioModules(entry = "manual.mjs", dist) (the modules of a built entry),
+// serveConfig(configPath, { port }) (run a config you wrote, e.g. examples/workerd/config.capnp
+// with its address changed), writeConfig(dir, options), freePort(), ROOT, WORKERD.
 
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,7 +89,9 @@ export function wasyncioModules(entry = "manual.mjs", dist = join(ROOT, "dist"))
     if (seen.has(file)) continue;
     seen.add(file);
     const text = readFileSync(join(dist, file), "utf8");
-    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*["']\.\/([^"']+)["']/g)) queue.push(m[1]);
+    // the chunks it imports (statements at the start of a line: not text inside comments or strings)
+    for (const m of text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*["']\.\/([^"']+\.mjs)["']/gm)) queue.push(m[1]);
+    for (const m of text.matchAll(/^import\s*["']\.\/([^"']+\.mjs)["']/gm)) queue.push(m[1]);
   }
   const modules = [...seen].map((file) => ({ name: `dist/${file}`, path: join(dist, file) }));
   if (!existsSync(join(dist, "core.wasm"))) throw new Error(`startWorkerd: dist/core.wasm is missing: run \`npm run build\` first`);
@@ -104,16 +111,22 @@ export function freePort() {
   });
 }
 
-function canConnect(port) {
-  return new Promise((ok) => {
-    const sock = createConnection({ host: "127.0.0.1", port });
-    sock.once("connect", () => {
-      sock.destroy();
-      ok(true);
-    });
-    sock.once("error", () => ok(false));
-  });
+/**
+ * Whether workerd serves HTTP on `port`: any response counts (workerd binds its socket before it
+ * loads the worker, and exits if that fails, so an open port alone proves nothing).
+ */
+async function answers(port) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${READY_PATH}`, { signal: AbortSignal.timeout(2000) });
+    await res.arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
 }
+
+/** The path the harness asks for until workerd answers (a worker may answer it with anything). */
+export const READY_PATH = "/__harness_ready";
 
 function bindingConfig(name, value, dir) {
   if (typeof value === "string") return `(name = ${capnpText(name)}, text = ${capnpText(value)})`;
@@ -192,59 +205,77 @@ const worker :Workerd.Worker = (
  * or does not answer within `startTimeoutMs`; the process is killed in either case.
  */
 export async function startWorkerd(options) {
-  if (!existsSync(WORKERD)) throw new Error(`startWorkerd: ${WORKERD} is missing: npm install (the workerd dev dependency) first`);
-  const { startTimeoutMs = 15_000 } = options;
   let lastError = null;
   // a free port can be taken between our probe and workerd's bind: try again with another
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), "wasyncio-workerd-"));
-    const port = await freePort();
-    let child = null;
-    let out = "";
-    let exited = null;
-    const stop = async () => {
-      if (child !== null && exited === null) {
-        const gone = new Promise((ok) => child.once("exit", ok));
-        try {
-          process.kill(child.pid, "SIGTERM");
-        } catch {
-          // already gone
-        }
-        const timer = setTimeout(() => {
-          try {
-            process.kill(child.pid, "SIGKILL");
-          } catch {
-            // already gone
-          }
-        }, 2000);
-        await gone;
-        clearTimeout(timer);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    };
     try {
+      const port = await freePort();
       const config = writeConfig(dir, { ...options, port });
-      child = spawn(WORKERD, ["serve", config], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-      child.stdout.setEncoding("utf8").on("data", (s) => (out += s));
-      child.stderr.setEncoding("utf8").on("data", (s) => (out += s));
-      child.once("exit", (code, signal) => (exited = { code, signal }));
-      child.once("error", (err) => {
-        exited = { code: null, signal: null };
-        out += `\nspawn failed: ${err.message}`;
-      });
-      const deadline = Date.now() + startTimeoutMs;
-      for (;;) {
-        if (exited !== null) throw new Error(`workerd exited (code ${exited.code}, signal ${exited.signal}) before answering:\n${out}`);
-        if (await canConnect(port)) break;
-        if (Date.now() > deadline) throw new Error(`workerd did not answer on 127.0.0.1:${port} within ${startTimeoutMs} ms:\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return { url: `http://127.0.0.1:${port}`, port, pid: child.pid, stop, output: () => out };
+      return await serveConfig(config, { port, startTimeoutMs: options.startTimeoutMs, cleanup: dir });
     } catch (err) {
-      await stop();
+      rmSync(dir, { recursive: true, force: true });
       lastError = err;
       if (!/Address already in use/.test(String(err?.message))) throw err;
     }
   }
   throw lastError;
+}
+
+/**
+ * Run `workerd serve <configPath>` (a config you wrote, whose socket listens on 127.0.0.1:`port`)
+ * until `stop()`; resolves once workerd answers HTTP there. `cleanup`: a directory removed by
+ * `stop()`. Same result and failures as startWorkerd.
+ */
+export async function serveConfig(configPath, { port, startTimeoutMs = 15_000, cleanup = null }) {
+  if (!existsSync(WORKERD)) throw new Error(`startWorkerd: ${WORKERD} is missing: npm install (the workerd dev dependency) first`);
+  let out = "";
+  let exited = null;
+  const child = spawn(WORKERD, ["serve", configPath], { cwd: dirname(configPath), stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.setEncoding("utf8").on("data", (s) => (out += s));
+  child.stderr.setEncoding("utf8").on("data", (s) => (out += s));
+  const gone = new Promise((ok) => {
+    child.once("exit", (code, signal) => {
+      exited = { code, signal };
+      ok();
+    });
+    child.once("error", (err) => {
+      out += `\nspawn failed: ${err.message}`;
+      exited = { code: null, signal: null };
+      ok();
+    });
+  });
+  const stop = async () => {
+    if (exited === null) {
+      try {
+        process.kill(child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      // workerd waits for the requests in flight on SIGTERM
+      const timer = setTimeout(() => {
+        try {
+          process.kill(child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }, 2000);
+      await gone;
+      clearTimeout(timer);
+    }
+    if (cleanup !== null) rmSync(cleanup, { recursive: true, force: true });
+  };
+  try {
+    const deadline = Date.now() + startTimeoutMs;
+    for (;;) {
+      if (exited !== null) throw new Error(`workerd exited (code ${exited.code}, signal ${exited.signal}) before answering:\n${out}`);
+      if (await answers(port)) break;
+      if (Date.now() > deadline) throw new Error(`workerd did not answer on 127.0.0.1:${port} within ${startTimeoutMs} ms:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `http://127.0.0.1:${port}`, port, pid: child.pid, stop, output: () => out };
 }
