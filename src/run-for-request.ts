@@ -129,6 +129,15 @@ function runAsGuest<T>(coro: Coro<T>, options: RunOptions): Promise<T> {
     const finish = (error: { exc: unknown } | null): void => {
       finished = true;
       if (timer !== null) clearTimeout(timer);
+      // main's outcome first: retrieving it keeps loop.close() from reporting it as never retrieved
+      let outcome: { ok: true; value: T } | { ok: false; exc: unknown } | null = null;
+      if (task.done()) {
+        try {
+          outcome = { ok: true, value: task.result() };
+        } catch (exc) {
+          outcome = { ok: false, exc };
+        }
+      }
       try {
         for (const resource of loop._openResources()) {
           if (loop.getDebug()) console.warn(`wasyncio: ${resource} was still open when main ended; runForRequest() closed it`);
@@ -142,14 +151,10 @@ function runAsGuest<T>(coro: Coro<T>, options: RunOptions): Promise<T> {
       } catch (exc) {
         if (error === null) error = { exc };
       }
-      if (error !== null) reject(error.exc);
-      else if (task.cancelled() || task.exception() !== null) {
-        try {
-          task.result(); // throws main's CancelledError or exception
-        } catch (exc) {
-          reject(exc);
-        }
-      } else resolve(task.result());
+      if (outcome !== null && !outcome.ok) reject(outcome.exc); // main's own error wins
+      else if (error !== null) reject(error.exc);
+      else if (outcome !== null) resolve(outcome.value);
+      else reject(new RuntimeError(`${WHERE}: the loop stopped before main was done`));
     };
 
     /** After an iteration: once main is done, cancel what is left, then wait for it, then finish. */
