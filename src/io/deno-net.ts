@@ -10,7 +10,7 @@
 import { NotImplementedError } from "../errors.js";
 import { ACCEPTED_ID_BASE } from "./driver.js";
 import type { Address, Command, Feature, HostEvent, TlsOptions } from "./driver.js";
-import { denoWire, isClosedResource } from "./deno-host.js";
+import { denoWire, isClosedResource, isPermissionRefusal } from "./deno-host.js";
 import type { DenoAddr, DenoConn, DenoHost, DenoListener } from "./deno-host.js";
 import { ConnIO, DenoStream } from "./deno-stream.js";
 import type { StreamOwner } from "./deno-stream.js";
@@ -31,6 +31,15 @@ interface Listening {
 
 function addrOf(a: DenoAddr): Address {
   return a.transport === "unix" || a.transport === "unixpacket" ? a.path ?? "" : [a.hostname ?? "", a.port ?? 0];
+}
+
+/** TCP_NODELAY, as asyncio sets it on every TCP socket (a TLS connection has no setNoDelay on Deno). */
+function noDelay(conn: DenoConn): void {
+  try {
+    conn.setNoDelay?.(true);
+  } catch {
+    // closed already: the read loop finds out
+  }
 }
 
 /** An IPv6 literal as Deno wants it in `hostname` (no brackets needed: Deno takes both). */
@@ -195,6 +204,7 @@ export class DenoNet implements StreamOwner {
     stream.io = new ConnIO(conn);
     stream.hostObject = conn;
     stream.established = true;
+    if (unix === null) noDelay(conn);
     if (tls) stream.toWire = (err) => tlsWire(err);
     const event: HostEvent = unix === null
       ? { kind: "connected", id: stream.id, local: addrOf(raw.localAddr), remote: addrOf(raw.remoteAddr) }
@@ -211,14 +221,24 @@ export class DenoNet implements StreamOwner {
 
   private listen(id: number, host: string | null, port: number, backlog: number, tls: TlsOptions | null): void {
     const s = tls === null ? null : serverTls(tls);
-    // asyncio's host=None is every interface; one listener on 0.0.0.0 here (Deno's default)
-    const options: Record<string, unknown> = { hostname: host === null || host === "" ? "0.0.0.0" : hostnameFor(host), port, tcpBacklog: backlog };
+    // asyncio's host=None is every interface: one dual-stack listener on "::" (as Node does),
+    // or 0.0.0.0 where the machine has no IPv6
+    const every = host === null || host === "";
+    const options: Record<string, unknown> = { hostname: every ? "::" : hostnameFor(host), port, tcpBacklog: backlog };
+    if (s !== null) {
+      options.cert = s.cert;
+      options.key = s.key;
+      if (s.alpnProtocols !== undefined) options.alpnProtocols = s.alpnProtocols;
+    }
+    const make = () => (s === null ? this.host.deno.listen(options) : this.host.deno.listenTls(options));
     let listener: DenoListener;
     try {
-      if (s === null) listener = this.host.deno.listen(options);
-      else {
-        if (s.alpnProtocols !== undefined) options.alpnProtocols = s.alpnProtocols;
-        listener = this.host.deno.listenTls({ ...options, cert: s.cert, key: s.key });
+      try {
+        listener = make();
+      } catch (err) {
+        if (!every || (err instanceof Error && isPermissionRefusal(err))) throw err;
+        options.hostname = "0.0.0.0";
+        listener = make();
       }
     } catch (err) {
       this.host.emitLater({ kind: "error", id, error: s !== null ? tlsWire(err) : denoWire(err, "net") });
@@ -324,6 +344,7 @@ export class DenoNet implements StreamOwner {
 
   private accepted(entry: Listening, conn: DenoConn, raw: DenoConn, peercert: Record<string, unknown> | null): DenoStream {
     const child = this.nextAccepted++;
+    if (entry.path === null) noDelay(conn);
     const stream = new DenoStream(this, child, "socket", new ConnIO(conn));
     stream.flag = "net";
     stream.hostObject = conn;

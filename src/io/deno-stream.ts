@@ -40,7 +40,9 @@ export class ConnIO implements ByteIO {
 
   async read(): Promise<Uint8Array | null> {
     const buf = this.buf;
-    const n = await this.conn.read(buf);
+    let n: number | null;
+    do n = await this.conn.read(buf);
+    while (n === 0); // a read of 0 bytes is not EOF (Deno says so): the loop never sees an empty chunk
     if (n === null) return null;
     // A big chunk takes the buffer with it (no copy); a small one is copied and the buffer reused.
     if (n * 2 >= READ_SIZE) {
@@ -308,6 +310,7 @@ export class DenoStream {
 
   private deliver(chunk: Uint8Array | null): void {
     if (chunk !== null) {
+      if (chunk.length === 0) return; // asyncio never hands a protocol empty data
       this.owner.emit({ kind: "data", id: this.id, bytes: chunk });
       return;
     }
