@@ -55,6 +55,12 @@ describe("examples/workerd", () => {
     return [res.status, await res.text()];
   }
 
+  it("is what the README shows: worker.mjs and config.capnp, verbatim", () => {
+    const readme = readFileSync(join(ROOT as string, "README.md"), "utf8");
+    expect(readme).toContain("```js\n" + readFileSync(join(EXAMPLE, "worker.mjs"), "utf8") + "```");
+    expect(readme).toContain("```capnp\n" + readFileSync(join(EXAMPLE, "config.capnp"), "utf8") + "```");
+  });
+
   it("GET /hello: the hello-world program's output", async () => {
     expect(await get("/hello")).toEqual([
       200,
