@@ -131,6 +131,21 @@ describe("workerd with a network service that allows loopback", () => {
     ]);
   });
 
+  it("echoes the same through a WorkerdDriver given connect() by the worker", async () => {
+    const out = await get(wd, "echoGivenConnect");
+    expect(out).toEqual([
+      `peername ["127.0.0.1",${ports.echo}]`,
+      "sockname null",
+      "socket function",
+      'line "hello\\n"',
+      'line "abc\\n"',
+      "canWriteEof true",
+      'rest "bye"',
+      "atEof true",
+      "open 0",
+    ]);
+  });
+
   it("moves 1 MiB out and back intact, with drain() between writes", async () => {
     expect(await get(wd, "bulk")).toEqual(["bulk 1048576 same=true", "buffer 0", "open 0"]);
   });
