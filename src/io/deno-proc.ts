@@ -30,8 +30,19 @@ const SIGNAL_NAMES: Record<number, string> = {
 // the worker (cached after the first call); the export is called with the structured-cloned
 // arguments, awaited, and the result posted back. An error is posted as data with its class
 // name, message, stack and code; a refused permission (importing a file without --allow-read)
-// gets the code EACCES, so the caller sees a PermissionError naming the flag.
+// gets the code EACCES, so the caller sees a PermissionError naming the flag. A Web Worker has
+// no exit event: a worker that ends itself (Deno.exit, process.exit, self.close) says so first.
 const WORKER_SOURCE = `
+const realExit = Deno.exit;
+try {
+  Object.defineProperty(Deno, "exit", {
+    value: (code) => { self.postMessage({ exit: code ?? 0 }); realExit(code); },
+    configurable: true,
+    writable: true,
+  });
+} catch {}
+const realClose = self.close.bind(self);
+self.close = () => { self.postMessage({ exit: 0 }); realClose(); };
 function wire(e) {
   if (e !== null && typeof e === "object") {
     let name = typeof e.name === "string" ? e.name : "Error";
@@ -250,8 +261,9 @@ export class DenoProc implements StreamOwner {
     this.workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
     const worker = new Worker(this.workerUrl, { type: "module" });
     const entry: PoolWorker = { worker, current: null };
-    worker.onmessage = (event: MessageEvent<{ id: number; ok: boolean; value?: unknown; error?: WireError }>) => {
+    worker.onmessage = (event: MessageEvent<{ id: number; ok: boolean; value?: unknown; error?: WireError; exit?: number }>) => {
       const msg = event.data;
+      if (msg.exit !== undefined) return this.crashed(pool, entry, null, msg.exit);
       const call = entry.current;
       if (call === null || call.id !== msg.id) return;
       entry.current = null;
@@ -262,7 +274,8 @@ export class DenoProc implements StreamOwner {
     // An error thrown outside a call (a stray timer's callback) ends the worker: its call fails.
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
-      this.crashed(pool, entry, event.error ?? new Error(event.message));
+      // the error itself stays in the worker's isolate: its message is "Uncaught Error: …"
+      this.crashed(pool, entry, event.error ?? new Error(event.message.replace(/^Uncaught (\w*Error: )?/, "")));
     };
     worker.onmessageerror = () => {
       this.crashed(pool, entry, new Error("a result that could not be received (deserialization failed)"));
@@ -271,7 +284,9 @@ export class DenoProc implements StreamOwner {
     return entry;
   }
 
-  private crashed(pool: Pool, entry: PoolWorker, why: unknown): void {
+  /** A worker died (an error outside a call, or it exited): its call fails, the pool goes on. */
+  private crashed(pool: Pool, entry: PoolWorker, why: unknown, exitCode: number | null = null): void {
+    if (!pool.workers.has(entry)) return;
     entry.worker.terminate();
     pool.workers.delete(entry);
     const at = pool.idle.indexOf(entry);
@@ -280,11 +295,11 @@ export class DenoProc implements StreamOwner {
     entry.current = null;
     if (call !== null) {
       this.calls.delete(call.id);
-      const w = denoWire(why);
-      this.host.emit({
-        kind: "result", id: call.id, ok: false, value: undefined,
-        error: { name: w.name, message: `the worker running ${call.name}() failed outside the call: ${w.message}`, stack: w.stack },
-      });
+      const error: WireError = exitCode !== null
+        ? { name: "Error", message: `the worker running ${call.name}() exited unexpectedly (exit code ${exitCode})` }
+        : denoWire(why);
+      if (exitCode === null) error.message = `the worker running ${call.name}() failed outside the call: ${error.message}`;
+      this.host.emit({ kind: "result", id: call.id, ok: false, value: undefined, error });
     }
     // calls still queued get a fresh worker
     if (this.pools.get(pool.id) === pool && pool.queue.length > 0 && pool.workers.size < pool.max) {

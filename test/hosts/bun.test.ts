@@ -158,6 +158,12 @@ describe("Bun", () => {
     expect(r.open).toEqual([]);
   });
 
+  it("turns the first SIGINT into a cancelled main task and KeyboardInterrupt (asyncio.Runner)", async () => {
+    const r = await bun("deno-sigint.mjs");
+    expect(r.main).toEqual(["CancelledError", true]);
+    expect(r.run).toEqual(["KeyboardInterrupt", true]);
+  });
+
   it("has UDP (node:dgram)", async () => {
     const r = await bun("deno-udp.mjs");
     expect(r["supports udp"]).toBe(true);

@@ -151,8 +151,21 @@ describe("Deno", () => {
       ["ParseFailure", "bad input"],
       ["TypeError", "module URL has no export named 'nothing'"],
       ["TypeError", "export 'notAFunction' of URL is not a function (it is number)"],
+      // a Web Worker has no exit event: the driver's worker code reports Deno.exit and self.close
+      ["Error", "the worker running exitWorker() exited unexpectedly (exit code 3)"],
+      ["Error", "the worker running closeWorker() exited unexpectedly (exit code 0)"],
+      ["Error", "the worker running crash() failed outside the call: thrown outside the call"],
+      ["DataCloneError", "the result of unclonable() could not be sent back: not cloneable"],
+      ["DataCloneError", "the arguments of add() could not be sent to a worker: not cloneable"],
     ]);
+    expect(r["pool after failures"]).toEqual([2, 4, 6]);
     expect(r.open).toEqual([]);
+  });
+
+  it("turns the first SIGINT into a cancelled main task and KeyboardInterrupt (asyncio.Runner)", async () => {
+    const r = await deno("deno-sigint.mjs", ["--allow-run"]);
+    expect(r.main).toEqual(["CancelledError", true]);
+    expect(r.run).toEqual(["KeyboardInterrupt", true]);
   });
 
   it("turns a missing permission into PermissionError naming the flag, and keeps running", async () => {
