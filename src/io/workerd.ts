@@ -270,7 +270,22 @@ class Conn {
   write(bytes: Uint8Array): void {
     if (this.closed || this.writeEnded || this.writer === null) return; // `closed` is on its way
     this.sizes.push(bytes.length);
+    if (this.upgrading) {
+      // the handshake is under way: these go out over TLS once it is done
+      (this.queued ??= []).push(bytes);
+      return;
+    }
     this.writer.write(bytes).then(this.onWritten, this.onWriteError);
+  }
+
+  /** Writes the loop made during a TLS upgrade, sent once it is done. */
+  private queued: Uint8Array[] | null = null;
+
+  private flushQueued(): void {
+    const queued = this.queued;
+    this.queued = null;
+    if (queued === null || this.writer === null) return;
+    for (const bytes of queued) this.writer.write(bytes).then(this.onWritten, this.onWriteError);
   }
 
   private readonly onWriteEnded = (): void => {
@@ -291,7 +306,8 @@ class Conn {
   /** Graceful close: flush, send EOF, then close the socket (asyncio closes the fd once flushed). */
   close(): void {
     if (this.closed) return;
-    if (!this.established || this.writer === null) return this.abort();
+    // not connected yet, or mid-handshake: nothing to flush that could still arrive intact
+    if (!this.established || this.upgrading || this.writer === null) return this.abort();
     this.closing = true;
     if (this.writeDone) {
       queueMicrotask(() => this.end(null));
@@ -328,6 +344,7 @@ class Conn {
     if (this.closed) return;
     this.closed = true;
     this.held = null;
+    this.queued = null;
     const socket = this.socket;
     if (socket !== null) {
       // a pending read or write settles now (ignored: `closed` is set); a close of a socket
@@ -379,6 +396,7 @@ class Conn {
           if (this.closed) return;
           this.upgrading = false;
           this.net.emit({ kind: "tlsUpgraded", id: this.id, peercert: null, cipher: null });
+          this.flushQueued();
           this.pump();
         });
       })

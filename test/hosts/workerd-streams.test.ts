@@ -194,6 +194,10 @@ describe("workerd with a network service that allows loopback", () => {
     expect(await get(wd, "starttls")).toEqual(['plain "OK\\n"', "canWriteEof false", 'tls "over tls\\n"', "open 0"]);
   });
 
+  it("sends bytes written during the TLS handshake over TLS once it is done (loop.startTls)", async () => {
+    expect(await get(wd, "starttlsEarlyWrite")).toEqual(["same transport true", 'echoed "early\\nlate\\n"', "open 0"]);
+  });
+
   it("raises NotImplementedError naming workerd at the call for what workerd lacks", async () => {
     const out = await get(wd, "missing");
     const lines = Object.fromEntries(out.slice(0, -1).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]));
