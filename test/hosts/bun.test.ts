@@ -86,7 +86,8 @@ beforeAll(async () => {
   if (probe.stdout.trim() !== "function") throw new Error(`bun has no process.getBuiltinModule (got ${probe.stdout.trim()}): the Node driver cannot load node:net there`);
 });
 
-describe("Bun", () => {
+// each test runs one or two programs, each killed after 40 s: the test itself waits longer than that
+describe("Bun", { timeout: 90_000 }, () => {
   it("runs the loop and tasks as Node does (gather, sleep, timeouts, queues, locks, task groups, runSync)", async () => {
     const node = await runProgram(process.execPath, ["deno-basics.mjs"]);
     const onBun = await runProgram(BUN, ["deno-basics.mjs"]);

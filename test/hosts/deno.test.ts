@@ -80,7 +80,8 @@ beforeAll(async () => {
   if (version.code !== 0) throw new Error(`deno cannot start here:\n${version.stderr}`);
 });
 
-describe("Deno", () => {
+// each test runs one or two programs, each killed after 40 s: the test itself waits longer than that
+describe("Deno", { timeout: 90_000 }, () => {
   it("runs the loop and tasks as Node does (gather, sleep, timeouts, queues, locks, task groups, runSync)", async () => {
     const node = await runProgram(process.execPath, ["deno-basics.mjs"]);
     const onDeno = await runProgram(DENO, ["run", "--no-prompt", "deno-basics.mjs"]);
