@@ -20,7 +20,9 @@
 //   --runs=5          rounds (median over them); cut down automatically to fit --budget
 //   --budget=270      seconds for the whole bench (the first round is always run in full)
 //   --cellbudget=35   seconds Node, Effect or effection may spend on one workload over all rounds
-//   --only=w1c,w1u,w2,w3,w4,w5,w6,w7t,w7s   workloads to run; `w1` stands for w1c,w1u, `w7` for w7t,w7s
+//   --only=w1c,w1u,w2,w3,w4,w5,w6,w7t,w7s,rec   workloads to run; `w1` stands for w1c,w1u, `w7` for w7t,w7s;
+//                    `rec`: record/replay (bench/record_overhead.mjs: recording overhead on W3 and W5,
+//                    virtual-time speed, trace sizes), its own section after the table
 //   --contenders=asyncio,uvloop,node,effect,effection,wasm,js   contenders to run (default: all)
 //   --n1=1000000 --n2=200000 --n3=100000 --n4=200000 --seed=42
 //   --conns5=50 --msgs5=1000 --size5=100   W5: connections × request/response messages of size5 bytes
@@ -40,7 +42,7 @@ import os from 'node:os';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 
-const opts = { runs: 5, budget: 270, cellbudget: 35, only: 'w1c,w1u,w2,w3,w4,w5,w6,w7t,w7s', n1: 1_000_000, n2: 200_000,
+const opts = { runs: 5, budget: 270, cellbudget: 35, only: 'w1c,w1u,w2,w3,w4,w5,w6,w7t,w7s,rec', n1: 1_000_000, n2: 200_000,
   n3: 100_000, n4: 200_000, seed: 42, out: path.join(here, 'results.md'), timeout: 60,
   conns5: 50, msgs5: 1000, size5: 100, mib6: 1024, n7t: 10_000, batches7: 10,
   contenders: 'asyncio,uvloop,node,effect,effection,wasm,js' };
@@ -213,7 +215,7 @@ const WORKLOADS = [
 ].filter((w) => opts.only.split(',').flatMap((x) => (x === 'w1' ? ['w1c', 'w1u'] : x === 'w7' ? ['w7t', 'w7s'] : [x])).includes(w.id));
 for (const w of WORKLOADS) w.expectCount ??= w.n;
 {
-  const known = ['w1', 'w1c', 'w1u', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w7t', 'w7s'];
+  const known = ['w1', 'w1c', 'w1u', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w7t', 'w7s', 'rec'];
   const bad = opts.only.split(',').filter((x) => !known.includes(x));
   if (bad.length) { console.error(`--only: unknown workload(s) ${bad.join(', ')} (known: ${known.join(', ')})`); process.exit(2); }
 }
@@ -559,6 +561,14 @@ if (haveDist) {
   } catch (exc) {
     md.push('### Sizes', '', `not measured: ${exc.message}`, '');
   }
+}
+// Record and replay (bench/record_overhead.mjs): its own children, after the table
+if (haveDist && opts.only.split(',').includes('rec')) {
+  console.log('');
+  console.log('record/replay (bench/record_overhead.mjs):');
+  const { measureRecording } = await import('./record_overhead.mjs');
+  const rec = await measureRecording({ rounds: Math.min(3, runs), n3: opts.n3, conns5: opts.conns5, msgs5: opts.msgs5, size5: opts.size5 });
+  md.push('### Record and replay', '', rec.md, '');
 }
 const mdText = md.join('\n');
 

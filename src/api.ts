@@ -131,4 +131,3 @@ export { Recorder } from "./sim/recorder.js";
 export type { RecorderOptions } from "./sim/recorder.js";
 export { Trace } from "./sim/trace.js";
 export type { TraceHeader, TraceScenario, TraceDivergence } from "./sim/trace.js";
-import "./sim/replay.js"; // run(main, { replay: trace }): the replay driver

@@ -12,16 +12,13 @@
 import { ValueError, describe } from "../errors.js";
 import type { Command, Driver, Feature, HostEvent, WakeReason } from "../io/driver.js";
 import { run, runSync, type Main, type RunOptions } from "../runners.js";
+import { encodeCommand, encodeEvent, encodeValue, type Json } from "./codec.js";
 import {
   FEATURES,
   Trace,
   TRACE_VERSION,
-  encodeCommand,
-  encodeEvent,
-  encodeValue,
   firstDivergence,
   type IterationRecord,
-  type Json,
   type RecordedOptions,
   type TraceHeader,
   type TraceScenario,

@@ -18,21 +18,11 @@
 // it. After that the driver plays a dead host, so that run()'s clean-up can finish: closes are
 // answered with `closed`, opens with an error, the clock moves only to the next timer.
 
-import { ReplayDivergence, describe } from "../errors.js";
+import { ReplayDivergence } from "../errors.js";
 import type { Command, Driver, Feature, HostEvent, WakeReason } from "../io/driver.js";
 import type { EventLoop } from "../loop/event-loop.js";
-import {
-  Trace,
-  _replayHook,
-  decodeEvent,
-  decodeValue,
-  describeCommandJson,
-  encodeCommand,
-  hex32,
-  jsonEqual,
-  type IterationRecord,
-  type Json,
-} from "./trace.js";
+import { decodeEvent, decodeValue, describeCommandJson, encodeCommand, hex32, jsonEqual, type Json } from "./codec.js";
+import type { IterationRecord, Trace } from "./trace.js";
 
 type Wake = (reason: WakeReason) => void;
 
@@ -384,8 +374,3 @@ function quiet(promise: PromiseLike<unknown>): void {
     // a thenable whose then throws: the recording saw the same (a $throws command)
   }
 }
-
-_replayHook.driver = (trace, loop) => {
-  if (!(trace instanceof Trace)) throw new TypeError(`replay must be a Trace, got ${describe(trace)}`);
-  return new ReplayDriver(trace, loop);
-};

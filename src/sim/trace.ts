@@ -19,33 +19,8 @@
 // never rebuilt. An event value that is none of these (a Response a wrapped promise resolved
 // with, a function) is refused when it is recorded: a replay could not give it back.
 
-import {
-  BrokenBarrierError,
-  CancelledError,
-  ConnectionAbortedError,
-  ConnectionError,
-  ConnectionRefusedError,
-  ConnectionResetError,
-  BrokenPipeError,
-  FileNotFoundError,
-  IncompleteReadError,
-  InvalidStateError,
-  KeyboardInterrupt,
-  LimitOverrunError,
-  NotImplementedError,
-  OSError,
-  PermissionError,
-  ProcessLookupError,
-  QueueEmpty,
-  QueueFull,
-  QueueShutDown,
-  ReplayDivergence,
-  RuntimeError,
-  TimeoutError,
-  ValueError,
-  describe,
-} from "../errors.js";
-import type { Command, Driver, Feature, HostEvent } from "../io/driver.js";
+import { ValueError, describe } from "../errors.js";
+import type { Driver, Feature } from "../io/driver.js";
 import type { EventLoop, LoopOptions } from "../loop/event-loop.js";
 
 /** The trace format's version; a trace with a newer one is refused by `Trace.parse`. */
@@ -56,8 +31,22 @@ const KS_CHUNK = 1024;
 /** Equal checksums in a row that get their own run-length line (`n`). */
 const RUN_MIN = 8;
 
-/** A JSON value. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+import {
+  brief,
+  decodeEvent,
+  decodeValue,
+  describeCommandJson,
+  describeEventJson,
+  fromBase64,
+  hex32,
+  jsonEqual,
+  numberJson,
+  toBase64,
+  type Json,
+} from "./codec.js";
+import { ReplayDriver } from "./replay.js";
+
+export type { Json };
 
 /** Where a recorded program comes from: the CLI's `replay` loads `module` and runs `export`. */
 export interface TraceScenario {
@@ -106,450 +95,6 @@ export interface IterationRecord {
   c?: Json[];
 }
 
-// ---- base64 --------------------------------------------------------------------------------
-
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const B64_CODES = (() => {
-  const t = new Int16Array(128).fill(-1);
-  for (let k = 0; k < 64; k++) t[B64.charCodeAt(k)] = k;
-  return t;
-})();
-
-/** Standard base64 (with padding) of `bytes`. */
-export function toBase64(bytes: Uint8Array): string {
-  let out = "";
-  const n = bytes.length;
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out += B64[v >>> 18] + B64[(v >>> 12) & 63] + B64[(v >>> 6) & 63] + B64[v & 63];
-  }
-  if (i < n) {
-    const v = (bytes[i] << 16) | (i + 1 < n ? bytes[i + 1] << 8 : 0);
-    out += B64[v >>> 18] + B64[(v >>> 12) & 63] + (i + 1 < n ? B64[(v >>> 6) & 63] : "=") + "=";
-  }
-  return out;
-}
-
-/** Decode standard base64; `null` when `text` is not valid base64. */
-export function fromBase64(text: string): Uint8Array | null {
-  if (typeof text !== "string" || text.length % 4 !== 0) return null;
-  let pad = 0;
-  if (text.endsWith("==")) pad = 2;
-  else if (text.endsWith("=")) pad = 1;
-  const out = new Uint8Array((text.length / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 0; i < text.length; i += 4) {
-    const last = i + 4 === text.length;
-    const c0 = code(text, i);
-    const c1 = code(text, i + 1);
-    const c2 = last && pad === 2 ? 0 : code(text, i + 2);
-    const c3 = last && pad >= 1 ? 0 : code(text, i + 3);
-    if ((c0 | c1 | c2 | c3) < 0) return null;
-    const v = (c0 << 18) | (c1 << 12) | (c2 << 6) | c3;
-    out[o++] = v >>> 16;
-    if (o < out.length) out[o++] = (v >>> 8) & 255;
-    if (o < out.length) out[o++] = v & 255;
-  }
-  return out;
-}
-
-function code(text: string, k: number): number {
-  const c = text.charCodeAt(k);
-  return c < 128 ? B64_CODES[c] : -1;
-}
-
-// ---- values ---------------------------------------------------------------------------------
-
-/** A value a trace cannot hold, found while recording an event. */
-export class UnrecordableValue extends ValueError {}
-
-const TYPED_ARRAYS: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> = {
-  Int8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-};
-
-/** Error classes a replay rebuilds by name (their class, not just their name, comes back). */
-const ERROR_CLASSES: Record<string, abstract new (...args: never[]) => Error> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-  AggregateError,
-  CancelledError,
-  TimeoutError,
-  InvalidStateError,
-  RuntimeError,
-  NotImplementedError,
-  ValueError,
-  QueueEmpty,
-  QueueFull,
-  QueueShutDown,
-  BrokenBarrierError,
-  OSError,
-  ConnectionError,
-  ConnectionRefusedError,
-  ConnectionResetError,
-  ConnectionAbortedError,
-  BrokenPipeError,
-  FileNotFoundError,
-  ProcessLookupError,
-  PermissionError,
-  IncompleteReadError,
-  LimitOverrunError,
-  KeyboardInterrupt,
-  ReplayDivergence,
-};
-
-function numberJson(v: number): Json {
-  if (Number.isFinite(v) && !Object.is(v, -0)) return v;
-  return { $n: Object.is(v, -0) ? "-0" : String(v) };
-}
-
-/**
- * Encode `value` as JSON. `strict` (events: what a replay gives back): a value the trace cannot
- * rebuild throws `UnrecordableValue` naming where it is; otherwise (commands: only compared) it
- * is written as `{"$host": "<what>"}`.
- */
-export function encodeValue(value: unknown, strict: boolean, where: string): Json {
-  return enc(value, strict, where, []);
-}
-
-function enc(v: unknown, strict: boolean, where: string, seen: object[]): Json {
-  switch (typeof v) {
-    case "string":
-    case "boolean":
-      return v;
-    case "number":
-      return numberJson(v);
-    case "undefined":
-      return { $u: 1 };
-    case "bigint":
-      return { $big: v.toString() };
-    case "object":
-      break;
-    default:
-      return refuse(v, strict, where, `a ${typeof v}`);
-  }
-  if (v === null) return null;
-  const o = v as object;
-  if (v instanceof Uint8Array) return { $b: toBase64(v) };
-  if (seen.includes(o)) return refuse(v, strict, where, "a cycle (an object that contains itself)");
-  if (ArrayBuffer.isView(v)) {
-    const name = v.constructor?.name;
-    const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-    if (name !== undefined && name in TYPED_ARRAYS) return { $ta: [name, toBase64(bytes)] };
-    return refuse(v, strict, where, `a ${name ?? "typed view"}`);
-  }
-  if (v instanceof ArrayBuffer) return { $ab: toBase64(new Uint8Array(v)) };
-  seen.push(o);
-  try {
-    if (Array.isArray(v)) {
-      const out: Json[] = new Array(v.length);
-      for (let k = 0; k < v.length; k++) out[k] = enc(v[k], strict, `${where}[${k}]`, seen);
-      return out;
-    }
-    if (v instanceof Date) return { $date: numberJson(v.getTime()) };
-    if (v instanceof Error) return { $err: encError(v, where, seen) };
-    if (v instanceof Map) {
-      const out: Json[] = [];
-      let k = 0;
-      for (const [key, val] of v) {
-        out.push([enc(key, strict, `${where}.<key ${k}>`, seen), enc(val, strict, `${where}.get(${k})`, seen)]);
-        k++;
-      }
-      return { $map: out };
-    }
-    if (v instanceof Set) {
-      const out: Json[] = [];
-      let k = 0;
-      for (const val of v) out.push(enc(val, strict, `${where}.<item ${k++}>`, seen));
-      return { $set: out };
-    }
-    const proto = Object.getPrototypeOf(v);
-    if (proto === Object.prototype || proto === null) {
-      const out: { [key: string]: Json } = {};
-      let dollar = false;
-      for (const key of Object.keys(v)) {
-        if (key.charCodeAt(0) === 36 /* $ */) dollar = true;
-        out[key] = enc((v as Record<string, unknown>)[key], strict, `${where}.${key}`, seen);
-      }
-      return dollar ? { $o: out } : out;
-    }
-    const name = (proto?.constructor as { name?: string } | undefined)?.name || "object";
-    return refuse(v, strict, where, `a ${name}`);
-  } finally {
-    seen.pop();
-  }
-}
-
-function encError(e: Error, where: string, seen: object[]): Json {
-  const out: { [key: string]: Json } = { name: String(e.name), message: String(e.message) };
-  if (typeof e.stack === "string") out.stack = e.stack;
-  // own fields a user reads (code, errno, partial, expected…): kept when they are data
-  const props: { [key: string]: Json } = {};
-  let any = false;
-  for (const key of Object.keys(e)) {
-    if (key === "name" || key === "message" || key === "stack") continue;
-    props[key] = enc((e as unknown as Record<string, unknown>)[key], false, `${where}.${key}`, seen);
-    any = true;
-  }
-  const own = e as { cause?: unknown; errors?: unknown };
-  if ("cause" in e && !Object.prototype.propertyIsEnumerable.call(e, "cause")) {
-    props.cause = enc(own.cause, false, `${where}.cause`, seen);
-    any = true;
-  }
-  if (Array.isArray(own.errors) && !Object.prototype.propertyIsEnumerable.call(e, "errors")) {
-    props.errors = enc(own.errors, false, `${where}.errors`, seen);
-    any = true;
-  }
-  if (any) out.props = props;
-  return out;
-}
-
-function refuse(v: unknown, strict: boolean, where: string, what: string): Json {
-  if (!strict) return { $host: what };
-  throw new UnrecordableValue(
-    `${where} is ${what} (${describe(v)}), which a trace cannot hold: a replay gives back data only — ` +
-      "JSON values, bytes, Dates, Errors, Maps, Sets, typed arrays. Hand the loop data instead, " +
-      "e.g. wrap(fetch(url).then((r) => r.text())) rather than wrap(fetch(url))",
-  );
-}
-
-/** Rebuild a value written by `encodeValue` (fresh objects each call). */
-export function decodeValue(json: Json): unknown {
-  if (json === null || typeof json !== "object") return json;
-  if (Array.isArray(json)) return json.map(decodeValue);
-  const keys = Object.keys(json);
-  if (keys.length === 1 && keys[0].charCodeAt(0) === 36) {
-    const tag = keys[0];
-    const body = json[tag];
-    switch (tag) {
-      case "$b": {
-        const bytes = fromBase64(body as string);
-        if (bytes === null) throw new ValueError(`bad base64 in {"$b": …}`);
-        return bytes;
-      }
-      case "$u":
-        return undefined;
-      case "$n":
-        if (body === "NaN") return NaN;
-        if (body === "Infinity") return Infinity;
-        if (body === "-Infinity") return -Infinity;
-        if (body === "-0") return -0;
-        throw new ValueError(`bad number ${describe(body)} in {"$n": …}`);
-      case "$big":
-        if (typeof body !== "string" || !/^-?\d+$/.test(body)) throw new ValueError(`bad BigInt ${describe(body)}`);
-        return BigInt(body);
-      case "$date":
-        return new Date(decodeValue(body) as number);
-      case "$map":
-        if (!Array.isArray(body)) throw new ValueError(`{"$map": …} must hold [key, value] pairs`);
-        return new Map(body.map((pair) => {
-          if (!Array.isArray(pair) || pair.length !== 2) throw new ValueError(`{"$map": …} must hold [key, value] pairs`);
-          return [decodeValue(pair[0]), decodeValue(pair[1])];
-        }));
-      case "$set":
-        if (!Array.isArray(body)) throw new ValueError(`{"$set": …} must hold a list`);
-        return new Set(body.map(decodeValue));
-      case "$ta": {
-        if (!Array.isArray(body) || typeof body[0] !== "string" || !(body[0] in TYPED_ARRAYS)) throw new ValueError(`bad {"$ta": …}`);
-        const bytes = fromBase64(body[1] as string);
-        if (bytes === null) throw new ValueError(`bad base64 in {"$ta": …}`);
-        try {
-          return new TYPED_ARRAYS[body[0]](bytes.buffer as ArrayBuffer);
-        } catch {
-          throw new ValueError(`{"$ta": …}: ${bytes.length} bytes do not make a ${body[0]}`);
-        }
-      }
-      case "$ab": {
-        const bytes = fromBase64(body as string);
-        if (bytes === null) throw new ValueError(`bad base64 in {"$ab": …}`);
-        return bytes.buffer;
-      }
-      case "$err":
-        return decodeError(body);
-      case "$o": {
-        if (body === null || typeof body !== "object" || Array.isArray(body)) throw new ValueError(`{"$o": …} must hold an object`);
-        const out: Record<string, unknown> = {};
-        for (const key of Object.keys(body)) out[key] = decodeValue(body[key]);
-        return out;
-      }
-      case "$host":
-        throw new ValueError(`{"$host": …} (a host object) has no value to give back`);
-      default:
-        throw new ValueError(`unknown tag ${JSON.stringify(tag)}`);
-    }
-  }
-  const out: Record<string, unknown> = {};
-  for (const key of keys) out[key] = decodeValue(json[key]);
-  return out;
-}
-
-function decodeError(body: Json): Error {
-  if (body === null || typeof body !== "object" || Array.isArray(body) || typeof body.name !== "string" || typeof body.message !== "string") {
-    throw new ValueError(`{"$err": …} needs a name and a message`);
-  }
-  const Cls = Object.prototype.hasOwnProperty.call(ERROR_CLASSES, body.name) ? ERROR_CLASSES[body.name] : null;
-  // a real Error (with a stack slot) whose class is the recorded one, without running that
-  // class's constructor (their signatures differ: IncompleteReadError(partial, expected)…)
-  const err: Error = Reflect.construct(Error, [body.message], (Cls ?? Error) as unknown as new () => Error);
-  if (err.name !== body.name) Object.defineProperty(err, "name", { value: body.name, writable: true, configurable: true, enumerable: false });
-  if (typeof body.stack === "string") Object.defineProperty(err, "stack", { value: body.stack, writable: true, configurable: true, enumerable: false });
-  const props = body.props;
-  if (props !== undefined && props !== null && typeof props === "object" && !Array.isArray(props)) {
-    for (const key of Object.keys(props)) {
-      const value = decodeValue(props[key]);
-      if (key === "cause" || key === "errors") Object.defineProperty(err, key, { value, writable: true, configurable: true, enumerable: false });
-      else (err as unknown as Record<string, unknown>)[key] = value;
-    }
-  }
-  return err;
-}
-
-// ---- events and commands ----------------------------------------------------------------------
-
-/** An event as the trace keeps it (strict: a value a replay cannot rebuild throws). */
-export function encodeEvent(event: HostEvent): Json {
-  if (event.kind === "data") {
-    // the hot one (streams): no generic walk
-    return { kind: "data", id: event.id, bytes: { $b: toBase64(event.bytes) } };
-  }
-  const where = event.kind === "settled" ? `the value a wrapped promise (resource ${event.id}) settled with` : `a '${event.kind}' event for resource ${event.id}`;
-  const out: { [key: string]: Json } = {};
-  for (const key of Object.keys(event)) {
-    const v = (event as unknown as Record<string, unknown>)[key];
-    out[key] = key === "kind" || key === "id" ? (v as Json) : enc(v, true, key === "value" ? where : `${where}: ${key}`, []);
-  }
-  return out;
-}
-
-/** A recorded event, rebuilt for delivery (fresh objects and bytes each call). */
-export function decodeEvent(json: Json): HostEvent {
-  const o = json as { [key: string]: Json };
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(o)) out[key] = key === "kind" || key === "id" ? o[key] : decodeValue(o[key]);
-  return out as unknown as HostEvent;
-}
-
-/**
- * A command as the trace keeps it: data, compared with what a replay sends. A settle's promise
- * is left out, TLS options keep only their names (certificates and keys stay out of traces),
- * and other host objects become `{"$host": …}`.
- */
-export function encodeCommand(command: Command): Json {
-  if (command.op === "write") return { op: "write", id: command.id, bytes: { $b: toBase64(command.bytes) } };
-  if (command.op === "settle") return { op: "settle", id: command.id };
-  const out: { [key: string]: Json } = {};
-  for (const key of Object.keys(command)) {
-    const v = (command as unknown as Record<string, unknown>)[key];
-    if (key === "tls" && v !== null && v !== undefined) out.tls = encodeTls(v as Record<string, unknown>);
-    else out[key] = enc(v, false, key, []);
-  }
-  return out;
-}
-
-function encodeTls(tls: Record<string, unknown>): Json {
-  const out: { [key: string]: Json } = {};
-  for (const key of Object.keys(tls)) {
-    const v = tls[key];
-    if (key === "options") out.options = v !== null && typeof v === "object" ? Object.keys(v).sort() : enc(v, false, key, []);
-    else out[key] = enc(v, false, key, []);
-  }
-  return out;
-}
-
-// ---- describing things, for messages --------------------------------------------------------------
-
-function bytesText(b64: Json): string {
-  const bytes = typeof b64 === "string" ? fromBase64(b64) : null;
-  if (bytes === null) return "(bad bytes)";
-  const shown = bytes.subarray(0, 48);
-  let s = "";
-  for (const c of shown) s += c >= 32 && c < 127 && c !== 34 && c !== 92 ? String.fromCharCode(c) : c === 10 ? "\\n" : c === 13 ? "\\r" : c === 34 ? '\\"' : c === 92 ? "\\\\" : `\\x${c.toString(16).padStart(2, "0")}`;
-  return `${bytes.length} byte${bytes.length === 1 ? "" : "s"} "${s}"${bytes.length > shown.length ? "…" : ""}`;
-}
-
-function bytesOf(json: Json): Json {
-  return json !== null && typeof json === "object" && !Array.isArray(json) ? json.$b : null;
-}
-
-function brief(json: Json): string {
-  const text = JSON.stringify(json);
-  return text.length > 160 ? text.slice(0, 157) + "…" : text;
-}
-
-/** A recorded command in words: `write of 5 bytes "hello" to resource 3`. */
-export function describeCommandJson(json: Json): string {
-  const c = json as { [key: string]: Json };
-  if (c === null || typeof c !== "object") return brief(json);
-  const id = c.id;
-  switch (c.op) {
-    case "write":
-      return `write of ${bytesText(bytesOf(c.bytes))} to resource ${id}`;
-    case "sendto":
-      return `sendto of ${bytesText(bytesOf(c.bytes))} from resource ${id}${c.addr ? ` to ${brief(c.addr)}` : ""}`;
-    case "connect":
-      return `connect of resource ${id} to ${c.host}:${c.port}${c.tls ? " (TLS)" : ""}`;
-    case "listen":
-      return `listen of resource ${id} on ${c.host ?? "*"}:${c.port}`;
-    case "close":
-    case "abort":
-    case "writeEof":
-    case "pauseReading":
-    case "resumeReading":
-    case "stopListening":
-    case "settle":
-      return `${c.op} of resource ${id}`;
-    case "spawn":
-      return `spawn of resource ${id}: ${brief([c.file, ...((c.args as Json[]) ?? [])])}`;
-    default:
-      return `${c.op} ${brief(Object.fromEntries(Object.entries(c).filter(([k]) => k !== "op")))}`;
-  }
-}
-
-/** A recorded event in words: `data for resource 3: 5 bytes "hello"`. */
-export function describeEventJson(json: Json): string {
-  const e = json as { [key: string]: Json };
-  if (e === null || typeof e !== "object") return brief(json);
-  if (e.kind === "data") return `data for resource ${e.id}: ${bytesText(bytesOf(e.bytes))}`;
-  const rest = Object.fromEntries(Object.entries(e).filter(([k]) => k !== "kind" && k !== "id"));
-  return `'${e.kind}' for resource ${e.id}${Object.keys(rest).length ? ` ${brief(rest)}` : ""}`;
-}
-
-/** A checksum in words. */
-export function hex32(n: number): string {
-  return "0x" + (n >>> 0).toString(16).padStart(8, "0");
-}
-
-/** Deep equality of two JSON values (key order ignored). */
-export function jsonEqual(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (typeof a === "number" && typeof b === "number") return Object.is(a, b);
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let k = 0; k < a.length; k++) if (!jsonEqual(a[k], b[k])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const key of ka) if (!Object.prototype.hasOwnProperty.call(b, key) || !jsonEqual(a[key], b[key])) return false;
-  return true;
-}
-
 // ---- the trace --------------------------------------------------------------------------------
 
 /** @internal How loop options are written in a header. */
@@ -561,9 +106,6 @@ export interface RecordedOptions {
   pctDepth: number;
   debug: boolean;
 }
-
-/** @internal Set by sim/replay.ts: the replay driver for a trace (so trace.ts does not import it). */
-export const _replayHook: { driver: ((trace: Trace, loop: EventLoop) => Driver) | null } = { driver: null };
 
 const HEADER_KEYS = ["wasyncio", "version", "host", "features", "clock", "core", "seed", "schedule", "pctDepth", "debug", "sync", "scenario"] as const;
 
@@ -613,8 +155,7 @@ export class Trace {
 
   /** @internal The driver a replay runs on (sim/replay.ts). */
   _replayDriver(loop: EventLoop): Driver {
-    if (_replayHook.driver === null) throw new RuntimeError("wasyncio's replay module is not loaded: import Trace from 'wasyncio'");
-    return _replayHook.driver(this, loop);
+    return new ReplayDriver(this, loop);
   }
 
   /** The JSON-lines text: a header line, iteration lines, an end line; `Trace.parse` reads it. */

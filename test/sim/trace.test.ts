@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { Recorder, Trace, ValueError, getRunningLoop, runSync, sleep, gather } from "../../src/index.ts";
-import { decodeValue, encodeValue, fromBase64, toBase64 } from "../../src/sim/trace.ts";
+import { decodeValue, encodeValue, fromBase64, toBase64 } from "../../src/sim/codec.ts";
 
 /** A seeded program with timers, random draws and a random schedule: a small deterministic trace. */
 function* timers() {
