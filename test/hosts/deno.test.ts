@@ -1,8 +1,9 @@
 // wasyncio on Deno, through its own driver (src/io/deno.ts: Deno.connect/listen, connectTls/
 // listenTls, Deno.Command, Deno.addSignalListener, Web Workers — not Deno's Node compatibility
-// layer). Each test runs a fixture program (test/hosts/fixtures/deno-*.mjs, importing the
-// standalone ESM build dist/index.mjs) under node_modules/.bin/deno with exactly the
-// permissions it needs, and asserts on the JSON lines it prints. `npm test` builds dist/ first.
+// layer, which the fixtures poison first: deno-no-node.mjs). Each test runs a fixture program
+// (test/hosts/fixtures/deno-*.mjs, importing the standalone ESM build dist/index.mjs) under
+// node_modules/.bin/deno with exactly the permissions it needs, and asserts on the JSON lines it
+// prints. `npm test` builds dist/ first.
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -115,6 +116,7 @@ describe("Deno", { timeout: 90_000 }, () => {
       expect(r.unix).toEqual([true, true]);
       expect(r["unix tls"]).toEqual([true, true, "localhost"]);
       expect(r["unix socket file removed"]).toBe(true);
+      expect(r["node builtins asked"]).toEqual([]);
       expect(r.open).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -131,6 +133,7 @@ describe("Deno", { timeout: 90_000 }, () => {
     expect(r["checkHostname false"]).toBe("hi");
     expect(r["client certificates"]).toEqual([true, expect.stringContaining("is not available on deno")]);
     expect(r.starttls).toEqual(["220 ready", "220 go ahead", "localhost", "secure one", "secure 50008", "secure three"]);
+    expect(r["node builtins asked"]).toEqual([]);
     expect(r.open).toEqual([]);
   });
 
@@ -160,6 +163,7 @@ describe("Deno", { timeout: 90_000 }, () => {
       ["DataCloneError", "the arguments of add() could not be sent to a worker: not cloneable"],
     ]);
     expect(r["pool after failures"]).toEqual([2, 4, 6]);
+    expect(r["node builtins asked"]).toEqual([]);
     expect(r.open).toEqual([]);
   });
 
