@@ -31,6 +31,7 @@
 //   modules            [{ name, path } | { name, text }], main module first; `type` may override
 //                      the kind ("esModule" | "wasm" | "text" | "data" | "json") that the name's
 //                      extension implies.
+//   mainModule         the main module's name, when it is not the first of `modules`.
 //   bindings           { NAME: value } (see above).
 //   network            null (default: workerd's own "internet" service, public addresses only) or
 //                      { allow?: string[] (default ["public"]), deny?: string[],
@@ -158,8 +159,14 @@ function networkConfig(network, dir) {
 }
 
 /** Write the config (and the files it embeds) into `dir`; returns the config's path. */
-export function writeConfig(dir, { modules, bindings = {}, network = null, compatibilityDate = "2025-09-01", compatibilityFlags = [], port }) {
+export function writeConfig(dir, { modules, mainModule, bindings = {}, network = null, compatibilityDate = "2025-09-01", compatibilityFlags = [], port }) {
   if (!Array.isArray(modules) || modules.length === 0) throw new Error("startWorkerd: modules must be a non-empty array, the main module first");
+  if (mainModule !== undefined) {
+    // workerd takes the first module of the list as the main one
+    const main = modules.find((m) => m.name === mainModule);
+    if (main === undefined) throw new Error(`startWorkerd: mainModule '${mainModule}' is not one of the modules`);
+    modules = [main, ...modules.filter((m) => m !== main)];
+  }
   const moduleLines = modules.map((mod) => {
     if (typeof mod.name !== "string" || mod.name === "" || mod.name.startsWith("/") || mod.name.includes("..")) {
       throw new Error(`startWorkerd: module name ${JSON.stringify(mod.name)} must be a relative path without '..'`);
