@@ -33,6 +33,14 @@ function addrOf(a: DenoAddr): Address {
   return a.transport === "unix" || a.transport === "unixpacket" ? a.path ?? "" : [a.hostname ?? "", a.port ?? 0];
 }
 
+function closeQuietly(conn: DenoConn): void {
+  try {
+    conn.close();
+  } catch {
+    // closed already
+  }
+}
+
 /** TCP_NODELAY, as asyncio sets it on every TCP socket (a TLS connection has no setNoDelay on Deno). */
 function noDelay(conn: DenoConn): void {
   try {
@@ -124,7 +132,7 @@ export class DenoNet implements StreamOwner {
     const hostname = hostnameFor(host);
     void (async () => {
       await undefined; // never emit from inside `send`
-      let conn: DenoConn;
+      let conn: DenoConn | null = null;
       try {
         if (c === null) conn = await this.host.deno.connect({ hostname, port });
         else if (c.name === hostname) conn = await this.host.deno.connectTls({ ...denoClientOptions(c), hostname, port, ...this.clientCert(c) });
@@ -137,10 +145,16 @@ export class DenoNet implements StreamOwner {
             plain.close();
             return;
           }
-          conn = await this.host.deno.startTls(plain, denoClientOptions(c));
+          try {
+            conn = await this.host.deno.startTls(plain, denoClientOptions(c));
+          } catch (err) {
+            closeQuietly(plain);
+            throw err;
+          }
         }
         if (c !== null && !stream.closed) await conn.handshake!();
       } catch (err) {
+        if (conn !== null) closeQuietly(conn); // a failed handshake leaves the socket open
         this.connectFailed(stream, err, c);
         return;
       }

@@ -234,7 +234,13 @@ export class TlsTunnel {
     }
     this.relay = await this.acceptOwn(listener, inner.localAddr.port!);
     this.startRelay();
-    const secure = await this.deno.startTls(inner, denoClientOptions(c));
+    let secure: DenoConn;
+    try {
+      secure = await this.deno.startTls(inner, denoClientOptions(c));
+    } catch (err) {
+      inner.close();
+      throw err;
+    }
     this.secure = secure;
     await secure.handshake!();
     return secure;
