@@ -1,14 +1,15 @@
 """W6 on CPython's asyncio (or uvloop): bulk transfer over one TCP connection on 127.0.0.1
 through streams. The client writes MIB MiB in 64 KiB chunks (drain() after each) while a
 second task reads the echo; the server echoes with read(64 KiB) / write / drain(). So MIB MiB
-go each way, and back-pressure is all that keeps memory flat.
+go each way, and back-pressure is all that keeps memory flat. RSS is sampled every 4 MiB sent
+(RssFlatness in bench_common.py).
 
     python3 bench/asyncio_w6.py MIB
 """
 import asyncio
 import sys
 
-from bench_common import Measure
+from bench_common import Measure, RssFlatness
 
 CHUNK = 64 * 1024
 MIB = 1 << 20
@@ -24,7 +25,7 @@ async def echo(reader, writer):
     writer.close()
 
 
-async def send(writer, total):
+async def send(writer, total, flat):
     chunk = b'\xab' * CHUNK
     sent = 0
     while sent < total:
@@ -32,6 +33,7 @@ async def send(writer, total):
         writer.write(chunk if n == CHUNK else chunk[:n])
         await writer.drain()
         sent += n
+        flat.sample(sent)
     writer.write_eof()
 
 
@@ -44,12 +46,12 @@ async def receive(reader):
         got += len(data)
 
 
-async def amain(total):
+async def amain(total, flat):
     server = await asyncio.start_server(echo, '127.0.0.1', 0)
     port = server.sockets[0].getsockname()[1]
     meas = Measure()
     reader, writer = await asyncio.open_connection('127.0.0.1', port)
-    _, got = await asyncio.gather(send(writer, total), receive(reader))
+    _, got = await asyncio.gather(send(writer, total, flat), receive(reader))
     meas.mark()
     writer.close()
     await writer.wait_closed()
@@ -60,10 +62,11 @@ async def amain(total):
 
 def main():
     mib = int(sys.argv[1])
-    meas, got = asyncio.run(amain(mib * MIB))
+    flat = RssFlatness(mib * MIB)
+    meas, got = asyncio.run(amain(mib * MIB, flat))
     if got != mib * MIB:
         sys.exit(f'received {got} bytes, expected {mib * MIB}')
-    meas.report(count=got // MIB)
+    meas.report(count=got // MIB, **flat.result())
 
 
 main()

@@ -81,3 +81,27 @@ class Measure:
         line.update(extra)
         sys.stdout.write(json.dumps(line) + '\n')
         sys.stdout.flush()
+
+
+class RssFlatness:
+    """W6's flatness check, twin of RssFlatness in bench/common.mjs: RSS sampled every 4 MiB
+    sent; rssEarlyKiB is the highest sample of the first quarter, rssLateKiB the highest after."""
+
+    def __init__(self, total_bytes):
+        self.quarter = total_bytes / 4
+        self.next = 0
+        self.early = rss_kib()
+        self.late = 0
+
+    def sample(self, sent):
+        if sent < self.next:
+            return
+        self.next = sent + 4 * (1 << 20)
+        kib = rss_kib()
+        if sent <= self.quarter:
+            self.early = max(self.early, kib)
+        else:
+            self.late = max(self.late, kib)
+
+    def result(self):
+        return {'rssEarlyKiB': self.early, 'rssLateKiB': self.late}

@@ -116,3 +116,28 @@ export function skip(reason) {
 
 /** Sum 0 + 1 + … + (n − 1): the checksum of the values W4's ping side gets back. */
 export const w4Checksum = (n) => (n * (n - 1)) / 2;
+
+/**
+ * W6's flatness check: RSS sampled every 4 MiB sent; `rssEarlyKiB` is the highest sample of the
+ * first quarter of the transfer, `rssLateKiB` the highest after it. Memory that grows with the
+ * bytes sent shows as late − early ≈ ¾ of the growth; flat memory as ≈ 0, whatever the size.
+ * bench/bench_common.py has the twin.
+ */
+export class RssFlatness {
+  constructor(totalBytes) {
+    this.quarter = totalBytes / 4;
+    this.next = 0;
+    this.early = Math.round(process.memoryUsage.rss() / 1024);
+    this.late = 0;
+  }
+  /** Call after each write with the bytes sent so far (cheap: reads RSS every 4 MiB). */
+  sample(sent) {
+    if (sent < this.next) return;
+    this.next = sent + 4 * 2 ** 20;
+    const kib = Math.round(process.memoryUsage.rss() / 1024);
+    if (sent <= this.quarter) { if (kib > this.early) this.early = kib; } else if (kib > this.late) this.late = kib;
+  }
+  result() {
+    return { rssEarlyKiB: this.early, rssLateKiB: this.late };
+  }
+}

@@ -1,8 +1,9 @@
 // W6 on wasyncio: bulk transfer over one TCP connection on 127.0.0.1 through streams — the same
 // program as bench/asyncio_w6.py: the client writes MIB MiB in 64 KiB chunks (drain() after
 // each) while another task reads the echo; the server echoes with read(64 KiB) / write / drain().
+// RSS is sampled every 4 MiB sent (see RssFlatness in common.mjs).
 //   node bench/w6.mjs wasm|js MIB
-import { wasyncioEntry, startMeasure, argInt, skip } from './common.mjs';
+import { wasyncioEntry, startMeasure, argInt, skip, RssFlatness } from './common.mjs';
 
 const core = process.argv[2];
 const MIB = argInt(process.argv[3], 'MIB');
@@ -24,6 +25,8 @@ function* echo(reader, writer) {
   writer.close();
 }
 
+const flat = new RssFlatness(total);
+
 function* send(writer) {
   const chunk = new Uint8Array(CHUNK).fill(0xab);
   let sent = 0;
@@ -32,6 +35,7 @@ function* send(writer) {
     writer.write(n === CHUNK ? chunk : chunk.subarray(0, n));
     yield* writer.drain();
     sent += n;
+    flat.sample(sent);
   }
   writer.writeEof();
 }
@@ -60,4 +64,4 @@ await run(function* () {
   yield* server.waitClosed();
 }, { core });
 if (got !== total) { process.stderr.write(`received ${got} bytes, expected ${total}\n`); process.exit(1); }
-m.report({ count: got / 2 ** 20 });
+m.report({ count: got / 2 ** 20, ...flat.result() });
