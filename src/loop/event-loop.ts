@@ -1026,6 +1026,14 @@ export class EventLoop {
     return `${n} ready: ${out.join(", ")}${n > out.length ? ", …" : ""}`;
   }
 
+  /**
+   * @internal Recording or replaying (a driver with `observe`): reports the GC would trigger (a
+   * future collected with its exception unretrieved) wait for close() (tasks/futures.ts).
+   */
+  get _deterministicReports(): boolean {
+    return this._observer !== null;
+  }
+
   /** How many iterations the loop has run (the first is 1): what traces and tapes count in. */
   get iteration(): number {
     return this._iteration;

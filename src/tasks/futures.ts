@@ -70,11 +70,16 @@ interface Unretrieved {
   loop: EventLoop;
   exception: unknown;
   message: string;
+  /** Reported by close() although collected (a recorded or replayed run): the finalizer keeps quiet. */
+  reported?: boolean;
 }
 
 const lost: FinalizationRegistry<Unretrieved> | null =
   typeof FinalizationRegistry === "function"
     ? new FinalizationRegistry<Unretrieved>((record) => {
+        // a recorded or replayed run: user code (the exception handler) must not run at a moment
+        // the GC chooses, so close() reports it, in the order the exceptions were set (DRIVER.md)
+        if (record.reported || (record.loop._deterministicReports && !record.loop.isClosed())) return;
         record.loop._unretrieved.delete(record);
         record.loop.callExceptionHandler({ message: record.message, exception: record.exception });
       })
@@ -84,6 +89,12 @@ const lost: FinalizationRegistry<Unretrieved> | null =
 export function _reportUnretrieved(loop: EventLoop): void {
   for (const record of Array.from(loop._unretrieved)) {
     const fut = record.ref.deref();
+    if (fut === undefined && loop._deterministicReports) {
+      // collected during a recorded or replayed run: its report was left for now
+      (record as Unretrieved).reported = true;
+      loop.callExceptionHandler({ message: record.message, exception: record.exception });
+      continue;
+    }
     if (fut === undefined || !fut._logTraceback) continue;
     fut._retrieved();
     const key = (fut as { _isTask?: boolean })._isTask ? "task" : "future";

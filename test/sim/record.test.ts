@@ -1,6 +1,8 @@
 // Recording: a driver around the loop's driver writes down every input that crossed (clock and
 // entropy reads, polled events) with its iteration, every command, and a checksum per iteration.
 
+import v8 from "node:v8";
+import vm from "node:vm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   Recorder,
@@ -225,5 +227,41 @@ describe("options", () => {
     expect(String(rec)).toBe("<Recorder (not started)>");
     runSync(function* () { yield* sleep(1); }, { record: rec });
     expect(String(rec)).toMatch(/^<Recorder \d+ iterations>$/);
+  });
+});
+
+describe("reports the GC would trigger", () => {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+
+  /** A future fails and is dropped unretrieved; the GC collects it while main still runs. */
+  async function dropAFailure(options: object): Promise<{ during: number; atClose: number }> {
+    const calls = { during: 0, atClose: 0 };
+    let mainDone = false;
+    await run(function* () {
+      const loop = getRunningLoop();
+      loop.setExceptionHandler((_loop, ctx) => {
+        if (/never retrieved/.test(String(ctx.message))) calls[mainDone ? "atClose" : "during"]++;
+      });
+      (function drop() {
+        loop.createFuture().setException(new RangeError("dropped"));
+      })();
+      yield* sleep(0.001);
+      for (let k = 0; k < 5 && calls.during === 0; k++) {
+        gc();
+        yield* sleep(0.02); // the host runs the finalizer between slices
+      }
+      mainDone = true;
+    }, options);
+    return calls;
+  }
+
+  it("without a recorder the finalizer reports a dropped failure while the program runs", async () => {
+    expect(await dropAFailure({})).toEqual({ during: 1, atClose: 0 });
+  });
+
+  it("while recording (and replaying) the report waits for the loop to close, where a replay makes it too", async () => {
+    const rec = new Recorder();
+    expect(await dropAFailure({ record: rec })).toEqual({ during: 0, atClose: 1 });
   });
 });
