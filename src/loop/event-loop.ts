@@ -694,6 +694,11 @@ export class EventLoop {
     let sliceEnd = !sync && this._hostSources > 0 ? driver.now() + HOST_SLICE_S : Infinity;
     let sinceCheck = 0;
     this._inSlice = true;
+    // The loop is the running loop only while it runs iterations: between slices (waiting on its
+    // host) it is not, so host code — another request's run(), a host callback — is outside it,
+    // and several loops can take turns on one thread (asyncio's rule is per thread; a JS host
+    // has one thread and many callers).
+    _setRunningLoop(this);
     try {
       for (;;) {
         this._runOnce();
@@ -743,6 +748,7 @@ export class EventLoop {
       }
     } finally {
       this._inSlice = false;
+      if (_getRunningLoop() === this) _setRunningLoop(null);
     }
   }
 
