@@ -31,8 +31,42 @@ import {
 } from "../errors.js";
 import type { Command, HostEvent } from "../io/driver.js";
 
-/** A JSON value. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/**
+ * A JSON value — or, in memory only, a `Uint8Array`: bytes this process recorded, kept as a copy
+ * and written as `{"$b": base64}` when the trace becomes text (`bytesReplacer`). Encoding every
+ * write and read to base64 while the program runs cost more than copying it.
+ */
+export type Json = null | boolean | number | string | Uint8Array | Json[] | { [key: string]: Json };
+
+/** Bytes per chunk of the recorder's byte store. */
+const STORE_CHUNK = 1 << 20;
+
+/**
+ * Copies of the bytes a recording keeps (writes, reads), packed into 1 MiB chunks: one allocation
+ * per chunk rather than one buffer per write, and nothing for the GC to walk.
+ */
+export class ByteStore {
+  private chunk = new Uint8Array(STORE_CHUNK);
+  private used = 0;
+
+  copy(bytes: Uint8Array): Uint8Array {
+    const n = bytes.length;
+    if (n > STORE_CHUNK >>> 4) return bytes.slice(); // a big one gets its own buffer
+    if (this.used + n > STORE_CHUNK) {
+      this.chunk = new Uint8Array(STORE_CHUNK);
+      this.used = 0;
+    }
+    const view = this.chunk.subarray(this.used, this.used + n);
+    view.set(bytes);
+    this.used += n;
+    return view;
+  }
+}
+
+/** `JSON.stringify`'s replacer for in-memory traces: bytes as `{"$b": base64}`. */
+export function bytesReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? { $b: toBase64(value) } : value;
+}
 
 // ---- base64 --------------------------------------------------------------------------------
 
@@ -233,6 +267,7 @@ function refuse(v: unknown, strict: boolean, where: string, what: string): Json 
 /** Rebuild a value written by `encodeValue` (fresh objects each call). */
 export function decodeValue(json: Json): unknown {
   if (json === null || typeof json !== "object") return json;
+  if (json instanceof Uint8Array) return json.slice();
   if (Array.isArray(json)) return json.map(decodeValue);
   const keys = Object.keys(json);
   if (keys.length === 1 && keys[0].charCodeAt(0) === 36) {
@@ -284,7 +319,7 @@ export function decodeValue(json: Json): unknown {
       case "$err":
         return decodeError(body);
       case "$o": {
-        if (body === null || typeof body !== "object" || Array.isArray(body)) throw new ValueError(`{"$o": …} must hold an object`);
+        if (body === null || typeof body !== "object" || Array.isArray(body) || body instanceof Uint8Array) throw new ValueError(`{"$o": …} must hold an object`);
         const out: Record<string, unknown> = {};
         for (const key of Object.keys(body)) out[key] = decodeValue(body[key]);
         return out;
@@ -301,7 +336,7 @@ export function decodeValue(json: Json): unknown {
 }
 
 function decodeError(body: Json): Error {
-  if (body === null || typeof body !== "object" || Array.isArray(body) || typeof body.name !== "string" || typeof body.message !== "string") {
+  if (body === null || typeof body !== "object" || Array.isArray(body) || body instanceof Uint8Array || typeof body.name !== "string" || typeof body.message !== "string") {
     throw new ValueError(`{"$err": …} needs a name and a message`);
   }
   const Cls = Object.prototype.hasOwnProperty.call(ERROR_CLASSES, body.name) ? ERROR_CLASSES[body.name] : null;
@@ -311,7 +346,7 @@ function decodeError(body: Json): Error {
   if (err.name !== body.name) Object.defineProperty(err, "name", { value: body.name, writable: true, configurable: true, enumerable: false });
   if (typeof body.stack === "string") Object.defineProperty(err, "stack", { value: body.stack, writable: true, configurable: true, enumerable: false });
   const props = body.props;
-  if (props !== undefined && props !== null && typeof props === "object" && !Array.isArray(props)) {
+  if (props !== undefined && props !== null && typeof props === "object" && !Array.isArray(props) && !(props instanceof Uint8Array)) {
     for (const key of Object.keys(props)) {
       const value = decodeValue(props[key]);
       if (key === "cause" || key === "errors") Object.defineProperty(err, key, { value, writable: true, configurable: true, enumerable: false });
@@ -324,10 +359,10 @@ function decodeError(body: Json): Error {
 // ---- events and commands ----------------------------------------------------------------------
 
 /** An event as the trace keeps it (strict: a value a replay cannot rebuild throws). */
-export function encodeEvent(event: HostEvent): Json {
+export function encodeEvent(event: HostEvent, store: ByteStore): Json {
   if (event.kind === "data") {
-    // the hot one (streams): no generic walk
-    return { kind: "data", id: event.id, bytes: { $b: toBase64(event.bytes) } };
+    // the hot one (streams): no generic walk, and the bytes as a copy (base64 when written)
+    return { kind: "data", id: event.id, bytes: store.copy(event.bytes) };
   }
   const where = event.kind === "settled" ? `the value a wrapped promise (resource ${event.id}) settled with` : `a '${event.kind}' event for resource ${event.id}`;
   const out: { [key: string]: Json } = {};
@@ -351,8 +386,9 @@ export function decodeEvent(json: Json): HostEvent {
  * is left out, TLS options keep only their names (certificates and keys stay out of traces),
  * and other host objects become `{"$host": …}`.
  */
-export function encodeCommand(command: Command): Json {
-  if (command.op === "write") return { op: "write", id: command.id, bytes: { $b: toBase64(command.bytes) } };
+export function encodeCommand(command: Command, store: ByteStore | null): Json {
+  // a recording keeps a copy of the bytes; a replay compares the program's own
+  if (command.op === "write") return { op: "write", id: command.id, bytes: store === null ? command.bytes : store.copy(command.bytes) };
   if (command.op === "settle") return { op: "settle", id: command.id };
   const out: { [key: string]: Json } = {};
   for (const key of Object.keys(command)) {
@@ -376,7 +412,7 @@ function encodeTls(tls: Record<string, unknown>): Json {
 // ---- describing things, for messages --------------------------------------------------------------
 
 function bytesText(b64: Json): string {
-  const bytes = typeof b64 === "string" ? fromBase64(b64) : null;
+  const bytes = b64 instanceof Uint8Array ? b64 : typeof b64 === "string" ? fromBase64(b64) : null;
   if (bytes === null) return "(bad bytes)";
   const shown = bytes.subarray(0, 48);
   let s = "";
@@ -385,11 +421,12 @@ function bytesText(b64: Json): string {
 }
 
 function bytesOf(json: Json): Json {
+  if (json instanceof Uint8Array) return json;
   return json !== null && typeof json === "object" && !Array.isArray(json) ? json.$b : null;
 }
 
 export function brief(json: Json): string {
-  const text = JSON.stringify(json);
+  const text = JSON.stringify(json, bytesReplacer);
   return text.length > 160 ? text.slice(0, 157) + "…" : text;
 }
 
@@ -441,6 +478,7 @@ export function jsonEqual(a: Json, b: Json): boolean {
   if (a === b) return true;
   if (typeof a === "number" && typeof b === "number") return Object.is(a, b);
   if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) return bytesEqual(asBytes(a), asBytes(b));
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
     for (let k = 0; k < a.length; k++) if (!jsonEqual(a[k], b[k])) return false;
@@ -450,5 +488,18 @@ export function jsonEqual(a: Json, b: Json): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
   for (const key of ka) if (!Object.prototype.hasOwnProperty.call(b, key) || !jsonEqual(a[key], b[key])) return false;
+  return true;
+}
+
+/** Bytes in memory, or written as {"$b": base64}; else null. */
+function asBytes(v: Json): Uint8Array | null {
+  if (v instanceof Uint8Array) return v;
+  if (v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.$b === "string" && Object.keys(v).length === 1) return fromBase64(v.$b);
+  return null;
+}
+
+function bytesEqual(x: Uint8Array | null, y: Uint8Array | null): boolean {
+  if (x === null || y === null || x.length !== y.length) return false;
+  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
   return true;
 }

@@ -12,7 +12,7 @@
 import { ValueError, describe } from "../errors.js";
 import type { Command, Driver, Feature, HostEvent, WakeReason } from "../io/driver.js";
 import { run, runSync, type Main, type RunOptions } from "../runners.js";
-import { encodeCommand, encodeEvent, encodeValue, type Json } from "./codec.js";
+import { ByteStore, encodeCommand, encodeEvent, encodeValue, type Json } from "./codec.js";
 import {
   FEATURES,
   Trace,
@@ -129,6 +129,7 @@ export class RecordingDriver implements Driver {
   private cur: IterationRecord | null = null;
   private sums = new Uint32Array(1024);
   private end = 0;
+  private readonly bytes = new ByteStore();
 
   constructor(
     private readonly inner: Driver,
@@ -207,7 +208,7 @@ export class RecordingDriver implements Driver {
     let entry: { [key: string]: Json } | null = null;
     if (this.failure === null) {
       const rec = this.cur ?? this.open();
-      entry = encodeCommand(command) as { [key: string]: Json };
+      entry = encodeCommand(command, this.bytes) as { [key: string]: Json };
       if (rec.c === undefined) rec.c = [entry];
       else rec.c.push(entry);
     }
@@ -228,7 +229,7 @@ export class RecordingDriver implements Driver {
     if (events !== null && this.failure === null) {
       const encoded = new Array<Json>(events.length);
       try {
-        for (let j = 0; j < events.length; j++) encoded[j] = encodeEvent(events[j]);
+        for (let j = 0; j < events.length; j++) encoded[j] = encodeEvent(events[j], this.bytes);
       } catch (exc) {
         // a value a replay could not give back: the recording stops, the run fails with it
         this.failure = exc;

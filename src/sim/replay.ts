@@ -215,7 +215,7 @@ export class ReplayDriver implements Driver {
 
   send(command: Command): void {
     if (this.diverged) return this.deadSend(command);
-    const actual = encodeCommand(command);
+    const actual = encodeCommand(command, null);
     if (command.op === "settle") quiet(command.promise);
     if (this.pending !== null) return;
     const c = this.rec?.c;

@@ -33,6 +33,7 @@ const RUN_MIN = 8;
 
 import {
   brief,
+  bytesReplacer,
   decodeEvent,
   decodeValue,
   describeCommandJson,
@@ -215,7 +216,7 @@ export class Trace {
       if (rec.e !== undefined) line.e = rec.e;
       if (rec.c !== undefined) line.c = rec.c;
       starts.push([rec.i, lines.length + 1]);
-      lines.push(JSON.stringify(line));
+      lines.push(JSON.stringify(line, rec.e !== undefined || rec.c !== undefined ? bytesReplacer : undefined));
       if (rec.i >= next) next = rec.i + 1;
     }
     quiet(end + 1);
@@ -376,7 +377,7 @@ export class Trace {
           case "e":
             if (!Array.isArray(v)) fail(line, `"e" must be a list of events`);
             for (const ev of v as Json[]) {
-              if (ev === null || typeof ev !== "object" || Array.isArray(ev) || typeof ev.kind !== "string" || typeof ev.id !== "number") {
+              if (ev === null || typeof ev !== "object" || Array.isArray(ev) || ev instanceof Uint8Array || typeof ev.kind !== "string" || typeof ev.id !== "number") {
                 fail(line, `an event must be an object with a "kind" and an "id", got ${brief(ev)}`);
               }
               safeDecode(ev, line, "e", fail, true);
@@ -386,7 +387,7 @@ export class Trace {
           case "c":
             if (!Array.isArray(v)) fail(line, `"c" must be a list of commands`);
             for (const cmd of v as Json[]) {
-              if (cmd === null || typeof cmd !== "object" || Array.isArray(cmd) || typeof cmd.op !== "string") {
+              if (cmd === null || typeof cmd !== "object" || Array.isArray(cmd) || cmd instanceof Uint8Array || typeof cmd.op !== "string") {
                 fail(line, `a command must be an object with an "op", got ${brief(cmd)}`);
               }
             }
@@ -430,7 +431,7 @@ function checkHeader(h: Record<string, Json>, fail: (line: number, what: string)
   if (typeof h.debug !== "boolean") bad("debug", "true or false");
   if (typeof h.sync !== "boolean") bad("sync", "true or false");
   const sc = h.scenario;
-  if (sc !== null && (typeof sc !== "object" || Array.isArray(sc) || typeof sc.module !== "string" || typeof sc.export !== "string")) {
+  if (sc !== null && (typeof sc !== "object" || Array.isArray(sc) || sc instanceof Uint8Array || typeof sc.module !== "string" || typeof sc.export !== "string")) {
     bad("scenario", "null or { module, export }");
   }
   return {
