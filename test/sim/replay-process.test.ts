@@ -3,7 +3,7 @@
 
 import childProcess from "node:child_process";
 import { afterEach, expect, it, vi } from "vitest";
-import { PIPE, Recorder, Trace, createSubprocessExec, run } from "../../src/index.ts";
+import { PIPE, Recorder, Trace, createSubprocessExec, run, toThread } from "../../src/index.ts";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -30,4 +30,26 @@ it("a child process's output and exit code are recorded, and replayed with no pr
   const replayed = await run(program, { replay: Trace.parse(text) });
   expect(replayed).toEqual(recorded);
   expect(spawn).not.toHaveBeenCalled();
+});
+
+it("a worker thread's results are recorded, and replayed with no worker started", async () => {
+  const work = { module: new URL("./fixtures/work.mjs", import.meta.url).href, name: "square" };
+  function* threads() {
+    const a = yield* toThread<number>(work, 7);
+    const b = yield* toThread<number>(work, 12);
+    return [a, b];
+  }
+  const { default: workerThreads } = await import("node:worker_threads");
+  // every call reaches a worker as a message: count them (spying on the class itself breaks it)
+  const Worker = vi.spyOn(workerThreads.Worker.prototype, "postMessage");
+  const rec = new Recorder();
+  const recorded = await run(threads, { record: rec });
+  expect(recorded).toEqual([49, 144]);
+  expect(Worker).toHaveBeenCalled(); // the spy sees the recording's worker calls…
+  Worker.mockClear();
+  const text = rec.trace().toString();
+  expect(text).toContain(`"kind":"result"`);
+  const replayed = await run(threads, { replay: Trace.parse(text) });
+  expect(replayed).toEqual(recorded);
+  expect(Worker).not.toHaveBeenCalled(); // …and none in the replay
 });
