@@ -28,6 +28,8 @@ export const TRACE_VERSION = 1;
 
 /** Checksums per packed `ks` line at most (a damaged line loses at most this many). */
 const KS_CHUNK = 1024;
+/** Clock reads in one iteration from which they are written packed (`tb`: float64 LE, base64). */
+const PACK_READS = 4;
 /** Equal checksums in a row that get their own run-length line (`n`). */
 const RUN_MIN = 8;
 
@@ -211,7 +213,15 @@ export class Trace {
       if (rec.i > next) quiet(rec.i);
       const line: Record<string, Json> = { i: rec.i };
       if (rec.i >= 1 && rec.i <= end) line.k = sums[rec.i];
-      if (rec.t !== undefined) line.t = rec.t.map(numberJson);
+      if (rec.t !== undefined) {
+        // many clock reads (a real-clock program scheduling timers): their exact bits, packed
+        if (rec.t.length >= PACK_READS) {
+          const packed = new DataView(new ArrayBuffer(rec.t.length * 8));
+          for (let k = 0; k < rec.t.length; k++) packed.setFloat64(k * 8, rec.t[k], true);
+          line.tb = toBase64(new Uint8Array(packed.buffer));
+        }
+        else line.t = rec.t.map(numberJson);
+      }
       if (rec.r !== undefined) line.r = rec.r.map(numberJson);
       if (rec.e !== undefined) line.e = rec.e;
       if (rec.c !== undefined) line.c = rec.c;
@@ -365,9 +375,18 @@ export class Trace {
           case "i":
           case "k":
             break;
+          case "tb": {
+            const bytes = typeof v === "string" ? fromBase64(v) : null;
+            if (bytes === null || bytes.length === 0 || bytes.length % 8 !== 0) fail(line, `"tb" must be base64 of 64-bit floats (clock reads)`);
+            if (rec.t !== undefined) fail(line, `both "t" and "tb"`);
+            const packed = new DataView(bytes!.buffer, bytes!.byteOffset, bytes!.byteLength);
+            rec.t = Array.from({ length: bytes!.length / 8 }, (_, k) => packed.getFloat64(k * 8, true));
+            break;
+          }
           case "t":
           case "r":
             if (!Array.isArray(v)) fail(line, `"${key}" must be a list of numbers`);
+            if (key === "t" && rec.t !== undefined) fail(line, `both "t" and "tb"`);
             rec[key] = (v as Json[]).map((x) => {
               const d = typeof x === "number" ? x : safeDecode(x, line, key, fail);
               if (typeof d !== "number") fail(line, `"${key}" must be a list of numbers, got ${describe(x)}`);

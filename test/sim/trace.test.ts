@@ -3,7 +3,7 @@
 // ValueError naming the line.
 
 import { describe, expect, it } from "vitest";
-import { Recorder, Trace, ValueError, getRunningLoop, runSync, sleep, gather } from "../../src/index.ts";
+import { Recorder, Trace, ValueError, getRunningLoop, run, runSync, sleep, gather } from "../../src/index.ts";
 import { decodeValue, encodeValue, fromBase64, toBase64 } from "../../src/sim/codec.ts";
 
 /** A seeded program with timers, random draws and a random schedule: a small deterministic trace. */
@@ -76,6 +76,23 @@ describe("the text", () => {
     expect(trace._checksums[500]).toBe(7);
     expect(trace._checksums[501]).toBe(9);
     expect(trace.toString()).toBe(text);
+  });
+
+  it("packs an iteration's many clock reads (tb: float64 LE) and reads back their exact values", async () => {
+    const rec = new Recorder();
+    await run(function* () {
+      const loop = getRunningLoop();
+      const done = loop.createFuture();
+      let n = 0;
+      for (let i = 0; i < 50; i++) loop.callLater(0.001 * (i % 5), () => void (++n === 50 && done.setResult(null)));
+      yield* done;
+    }, { record: rec });
+    const trace = rec.trace();
+    const text = trace.toString();
+    expect(text).toMatch(/"tb":"[A-Za-z0-9+/]+=*"/);
+    const reads = (t: Trace) => t._records.flatMap((r) => r.t ?? []);
+    expect(reads(Trace.parse(text))).toEqual(reads(trace));
+    expect(reads(trace).length).toBeGreaterThanOrEqual(50);
   });
 
   it("names the scenario given to the Recorder", () => {
