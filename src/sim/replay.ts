@@ -18,7 +18,7 @@
 // it. After that the driver plays a dead host, so that run()'s clean-up can finish: closes are
 // answered with `closed`, opens with an error, the clock moves only to the next timer.
 
-import { ReplayDivergence } from "../errors.js";
+import { ReplayDivergence, RuntimeError } from "../errors.js";
 import type { Command, Driver, Feature, HostEvent, WakeReason } from "../io/driver.js";
 import type { EventLoop } from "../loop/event-loop.js";
 import { decodeEvent, decodeValue, describeCommandJson, encodeCommand, hex32, jsonEqual, type Json } from "./codec.js";
@@ -204,6 +204,11 @@ export class ReplayDriver implements Driver {
         drive(false);
         while (this.answer()) {
           // each answer runs the loop until it waits again
+        }
+        // only after a divergence (a dead host) can the loop still wait here: say so, rather
+        // than leave runSync with a loop that never stops
+        if (this.loop.isRunning()) {
+          throw new RuntimeError("the replay diverged earlier, and the program now waits for host events that will not come: runSync cannot finish it");
         }
       }
     } finally {

@@ -184,6 +184,21 @@ describe("divergences", () => {
     expect(three.message).toMatch(/stopped early/);
   });
 
+  it("under runSync, a divergence with a task still waiting on the host ends with the divergence", async () => {
+    const rec = new Recorder();
+    const loop = newEventLoop({ record: rec });
+    await loop.runUntilComplete(wrapped());
+    loop.close();
+    // the same start, then a wrapped promise the recording never had: the divergence, and
+    // run's clean-up does not wait forever for a settlement no host will deliver
+    const err = divergence(() => runSync(function* () {
+      const never = wrap(new Promise(() => {}));
+      yield* sleep(0.001);
+      return yield* never;
+    }, { replay: rec.trace() }));
+    expect(err.iteration).toBeLessThanOrEqual(1);
+  });
+
   it("a divergence ends a run() with tasks and timers still pending, without hanging", async () => {
     const { trace } = await record(tasks);
     const err = await run(function* () {
