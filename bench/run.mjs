@@ -22,7 +22,8 @@
 //   --cellbudget=35   seconds Node, Effect or effection may spend on one workload over all rounds
 //   --only=w1c,w1u,w2,w3,w4,w5,w6,w7t,w7s,rec   workloads to run; `w1` stands for w1c,w1u, `w7` for w7t,w7s;
 //                    `rec`: record/replay (bench/record_overhead.mjs: recording overhead on W3 and W5,
-//                    virtual-time speed, trace sizes), its own section after the table
+//                    virtual-time speed, trace sizes), its own section after the table;
+//                    `explore`: explore's seeds/s on the racy bank beside fast-check's scheduler (bench/explore.mjs)
 //   --contenders=asyncio,uvloop,node,effect,effection,wasm,js   contenders to run (default: all)
 //   --n1=1000000 --n2=200000 --n3=100000 --n4=200000 --seed=42
 //   --conns5=50 --msgs5=1000 --size5=100   W5: connections × request/response messages of size5 bytes
@@ -42,7 +43,7 @@ import os from 'node:os';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
 
-const opts = { runs: 5, budget: 270, cellbudget: 35, only: 'w1c,w1u,w2,w3,w4,w5,w6,w7t,w7s,rec', n1: 1_000_000, n2: 200_000,
+const opts = { runs: 5, budget: 270, cellbudget: 35, only: 'w1c,w1u,w2,w3,w4,w5,w6,w7t,w7s,rec,explore', n1: 1_000_000, n2: 200_000,
   n3: 100_000, n4: 200_000, seed: 42, out: path.join(here, 'results.md'), timeout: 60,
   conns5: 50, msgs5: 1000, size5: 100, mib6: 1024, n7t: 10_000, batches7: 10,
   contenders: 'asyncio,uvloop,node,effect,effection,wasm,js' };
@@ -215,7 +216,7 @@ const WORKLOADS = [
 ].filter((w) => opts.only.split(',').flatMap((x) => (x === 'w1' ? ['w1c', 'w1u'] : x === 'w7' ? ['w7t', 'w7s'] : [x])).includes(w.id));
 for (const w of WORKLOADS) w.expectCount ??= w.n;
 {
-  const known = ['w1', 'w1c', 'w1u', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w7t', 'w7s', 'rec'];
+  const known = ['w1', 'w1c', 'w1u', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w7t', 'w7s', 'rec', 'explore'];
   const bad = opts.only.split(',').filter((x) => !known.includes(x));
   if (bad.length) { console.error(`--only: unknown workload(s) ${bad.join(', ')} (known: ${known.join(', ')})`); process.exit(2); }
 }
@@ -576,6 +577,15 @@ if (haveDist && opts.only.split(',').includes('rec')) {
   const { measureRecording } = await import('./record_overhead.mjs');
   const rec = await measureRecording({ rounds: Math.min(3, runs), n3: opts.n3, conns5: opts.conns5, msgs5: opts.msgs5, size5: opts.size5 });
   md.push('### Record and replay', '', rec.md, '');
+}
+// Explore (bench/explore.mjs): schedules per second on the racy bank, in this process
+if (haveDist && opts.only.split(',').includes('explore')) {
+  console.log('');
+  console.log('explore (bench/explore.mjs):');
+  const { measureExplore, exploreTable } = await import('./explore.mjs');
+  const seeds = 2000;
+  const rows = await measureExplore({ seeds, rounds: Math.min(5, runs) });
+  md.push('### Explore', '', `Schedules tried per second on examples/bank/bank.mjs, ${fmtInt(seeds)} seeds per run (bench/explore.mjs):`, '', exploreTable(rows, seeds), '');
 }
 const mdText = md.join('\n');
 

@@ -11,7 +11,8 @@
 // vitest is a peer of this entry, not a dependency of wasyncio: only vitest users import it.
 
 import { expect, test } from "vitest";
-import { Tape, ValueError, explainSchedule, explore, shrink, type Scenario } from "./index.js";
+import { Tape, ValueError, explainSchedule, explore, shrink, type Divergence, type ExploreFailure, type Scenario } from "./index.js";
+import { exploreChunked } from "./cli/chunked.js";
 
 /** Options of `simTest`. */
 export interface SimTestOptions {
@@ -143,10 +144,87 @@ function replayRequest(host: NodeLike | null, name: string): { file: string; tap
   return { file: path, tape: Tape.from(data) };
 }
 
+/** What exploring one schedule found: its first failure, and whether runs replay. */
+interface Found {
+  first: ExploreFailure | undefined;
+  divergence: Divergence | null;
+}
+
+/** Turn what was found into a SimulationFailure (null: nothing failed). */
+function failureOf(name: string, scenario: Scenario, o: SimTestOptions, schedule: "random" | "pct", found: Found, seedCount: number, host: NodeLike | null): SimulationFailure | null {
+  const rel = (p: string) => (host !== null && p.startsWith(host.cwd + host.path.sep) ? p.slice(host.cwd.length + 1) : p);
+  const { first, divergence } = found;
+  if (first === undefined) {
+    if (divergence === null) return null;
+    const failure = new SimulationFailure(`simTest ${JSON.stringify(name)}: the scenario does not replay, so its failures could not be reproduced:\n${divergence.message}`);
+    failure.schedule = schedule;
+    return failure;
+  }
+  const lines = [`simTest ${JSON.stringify(name)}: seed ${first.seed} under ${schedule} fails: ${errorLine(first.error)}`];
+  lines.push(`(the first failing seed of ${seedCount} under ${schedule})`);
+  let tape = first.tape;
+  if (divergence !== null) {
+    lines.push("", `It does not replay: ${divergence.message}`);
+  } else {
+    tape = shrink(scenario, first.tape, { core: o.core });
+    const report = explainSchedule(scenario, tape, { core: o.core });
+    lines.push("", `shrunk to ${tape.deviations()} deviation${tape.deviations() === 1 ? "" : "s"} from FIFO:`, report.toString());
+  }
+  const file = testFile();
+  const tapeFile = writeTape(host, o.dir, `${slug(name)}-${schedule}-seed${first.seed}.tape.json`, {
+    version: tape.version,
+    choices: tape.choices,
+    test: name,
+    file: file ?? undefined,
+    seed: first.seed,
+    schedule,
+    pctDepth: schedule === "pct" ? (o.pctDepth ?? 3) : undefined,
+    core: o.core ?? "wasm",
+    error: errorLine(first.error),
+    originalChoices: first.tape.choices,
+  });
+  lines.push("");
+  if (tapeFile !== null) {
+    lines.push(`tape: ${rel(tapeFile)}`);
+    lines.push(`replay: WASYNCIO_REPLAY=${quote(rel(tapeFile))} npx vitest run ${file !== null ? quote(rel(file)) + " " : ""}-t ${quote(name)}`);
+  } else {
+    lines.push(`tape (not written: no file system here): ${JSON.stringify(tape.choices)}`);
+  }
+  const failure = new SimulationFailure(lines.join("\n"));
+  failure.seed = first.seed;
+  failure.schedule = schedule;
+  failure.tape = tape;
+  failure.tapeFile = tapeFile;
+  failure.error = first.error;
+  return failure;
+}
+
+/** WASYNCIO_REPLAY: replay that one tape and explain it; a failure if it fails. */
+function replayOnly(name: string, scenario: Scenario, o: SimTestOptions, host: NodeLike | null): { done: boolean; failure: SimulationFailure | null } {
+  const replay = replayRequest(host, name);
+  if (replay === null) return { done: false, failure: null };
+  const rel = (p: string) => (host !== null && p.startsWith(host.cwd + host.path.sep) ? p.slice(host.cwd.length + 1) : p);
+  const report = explainSchedule(scenario, replay.tape, { core: o.core });
+  const text = report.toString();
+  if (!report.failed) {
+    console.log(`simTest ${JSON.stringify(name)}: the tape ${rel(replay.file)} replays without error:\n${text}`);
+    return { done: true, failure: null };
+  }
+  const failure = new SimulationFailure(`simTest ${JSON.stringify(name)}: the tape ${rel(replay.file)} fails: ${errorLine(report.error)}\n\n${text}`);
+  failure.error = report.error;
+  failure.tape = replay.tape;
+  failure.tapeFile = replay.file;
+  return { done: true, failure };
+}
+
+const seedList = (seeds: number | readonly number[]) => (typeof seeds === "number" ? Array.from({ length: seeds }, (_, k) => k) : seeds);
+
 /**
  * Run `scenario` under every seed of every schedule in `options`, and throw a
  * `SimulationFailure` describing the first failing seed (shrunk, explained, its tape written to a
  * file) — what `simTest` runs as its test body. `name` names the test in messages and files.
+ * Synchronous: what failing runs leave behind is freed when the caller's job ends (simTest
+ * itself explores in chunks, yielding between them).
  *
  * @example
  * simCheck("bank never overdraws", function* () { … }, { seeds: 200 });
@@ -154,70 +232,35 @@ function replayRequest(host: NodeLike | null, name: string): { file: string; tap
 export function simCheck(name: string, scenario: Scenario, options: SimTestOptions = {}): void {
   const o = checkOptions(options, "simCheck");
   const host = node();
-  const rel = (p: string) => (host !== null && p.startsWith(host.cwd + host.path.sep) ? p.slice(host.cwd.length + 1) : p);
-  const replay = replayRequest(host, name);
-  if (replay !== null) {
-    const report = explainSchedule(scenario, replay.tape, { core: o.core });
-    const text = report.toString();
-    if (!report.failed) {
-      console.log(`simTest ${JSON.stringify(name)}: the tape ${rel(replay.file)} replays without error:\n${text}`);
-      return;
-    }
-    const failure = new SimulationFailure(`simTest ${JSON.stringify(name)}: the tape ${rel(replay.file)} fails: ${errorLine(report.error)}\n\n${text}`);
-    failure.error = report.error;
-    failure.tape = replay.tape;
-    failure.tapeFile = replay.file;
-    throw failure;
+  const replay = replayOnly(name, scenario, o, host);
+  if (replay.done) {
+    if (replay.failure !== null) throw replay.failure;
+    return;
   }
-  const seedCount = typeof o.seeds === "number" ? o.seeds : o.seeds!.length;
+  const seeds = seedList(o.seeds!);
   for (const schedule of o.schedules) {
-    const result = explore(scenario, { seeds: o.seeds!, schedule, pctDepth: o.pctDepth, core: o.core, maxFailures: 1 });
-    const first = result.failures[0];
-    if (first === undefined) {
-      if (result.divergence !== null) {
-        const failure = new SimulationFailure(`simTest ${JSON.stringify(name)}: the scenario does not replay, so its failures could not be reproduced:\n${result.divergence.message}`);
-        failure.schedule = schedule;
-        throw failure;
-      }
-      continue;
-    }
-    const lines = [`simTest ${JSON.stringify(name)}: seed ${first.seed} under ${schedule} fails: ${errorLine(first.error)}`];
-    lines.push(`(the first failing seed of ${seedCount} under ${schedule})`);
-    let tape = first.tape;
-    if (result.divergence !== null) {
-      lines.push("", `It does not replay: ${result.divergence.message}`);
-    } else {
-      tape = shrink(scenario, first.tape, { core: o.core });
-      const report = explainSchedule(scenario, tape, { core: o.core });
-      lines.push("", `shrunk to ${tape.deviations()} deviation${tape.deviations() === 1 ? "" : "s"} from FIFO:`, report.toString());
-    }
-    const file = testFile();
-    const tapeFile = writeTape(host, o.dir, `${slug(name)}-${schedule}-seed${first.seed}.tape.json`, {
-      version: tape.version,
-      choices: tape.choices,
-      test: name,
-      file: file ?? undefined,
-      seed: first.seed,
-      schedule,
-      pctDepth: schedule === "pct" ? (o.pctDepth ?? 3) : undefined,
-      core: o.core ?? "wasm",
-      error: errorLine(first.error),
-      originalChoices: first.tape.choices,
-    });
-    lines.push("");
-    if (tapeFile !== null) {
-      lines.push(`tape: ${rel(tapeFile)}`);
-      lines.push(`replay: WASYNCIO_REPLAY=${quote(rel(tapeFile))} npx vitest run ${file !== null ? quote(rel(file)) + " " : ""}-t ${quote(name)}`);
-    } else {
-      lines.push(`tape (not written: no file system here): ${JSON.stringify(tape.choices)}`);
-    }
-    const failure = new SimulationFailure(lines.join("\n"));
-    failure.seed = first.seed;
-    failure.schedule = schedule;
-    failure.tape = tape;
-    failure.tapeFile = tapeFile;
-    failure.error = first.error;
-    throw failure;
+    const result = explore(scenario, { seeds, schedule, pctDepth: o.pctDepth, core: o.core, maxFailures: 1 });
+    const failure = failureOf(name, scenario, o, schedule, { first: result.failures[0], divergence: result.divergence }, seeds.length, host);
+    if (failure !== null) throw failure;
+  }
+}
+
+/** simCheck, exploring in chunks with a macrotask between them (see cli/chunked.ts). */
+async function simCheckChunked(name: string, scenario: Scenario, o: SimTestOptions): Promise<void> {
+  const host = node();
+  const replay = replayOnly(name, scenario, o, host);
+  if (replay.done) {
+    if (replay.failure !== null) throw replay.failure;
+    return;
+  }
+  const seeds = seedList(o.seeds!);
+  for (const schedule of o.schedules!) {
+    const options = { schedule, pctDepth: o.pctDepth, core: o.core };
+    const { failures } = await exploreChunked(scenario, seeds, { ...options, maxFailures: 1 });
+    // the determinism check: the first failing seed (or the first seed) three more times
+    const check = explore(scenario, { ...options, seeds: [failures[0]?.seed ?? seeds[0]], checkDeterminism: true });
+    const failure = failureOf(name, scenario, o, schedule, { first: failures[0], divergence: check.divergence }, seeds.length, host);
+    if (failure !== null) throw failure;
   }
 }
 
@@ -244,5 +287,5 @@ export function simTest(name: string, a: SimTestOptions | Scenario, b?: Scenario
     throw new TypeError(`simTest(name, options, scenario): scenario must be a generator function (function*), got ${describeArg(scenario)}`);
   }
   const o = checkOptions(options, "simTest");
-  test(name, () => simCheck(name, scenario, o), o.timeout ?? 60_000);
+  test(name, () => simCheckChunked(name, scenario, o), o.timeout ?? 60_000);
 }

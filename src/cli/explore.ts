@@ -7,6 +7,7 @@ import { Worker, isMainThread, parentPort, workerData } from "node:worker_thread
 import { resolve } from "node:path";
 import { writeFileSync } from "node:fs";
 import { Recorder, Tape, explore, runSync, type ExploreFailure } from "../index.js";
+import { exploreChunked } from "./chunked.js";
 import {
   UsageError,
   errorLine,
@@ -142,20 +143,12 @@ export async function exploreWorker(): Promise<void> {
   const port = parentPort!;
   const { scenario } = await loadScenario(job.path, job.exportName, "/");
   let lastPost = 0;
-  const result = explore(scenario as never, {
-    seeds: job.seeds,
-    schedule: job.schedule,
-    pctDepth: job.depth,
-    core: job.core,
-    maxFailures: job.maxFailures,
-    checkDeterminism: false,
-    onProgress: (ran, failures) => {
-      const now = performance.now();
-      if (now - lastPost >= 50) {
-        lastPost = now;
-        port.postMessage({ type: "progress", ran, failures });
-      }
-    },
+  const result = await exploreChunked(scenario as never, job.seeds, { schedule: job.schedule, pctDepth: job.depth, core: job.core, maxFailures: job.maxFailures }, (ran, failures) => {
+    const now = performance.now();
+    if (now - lastPost >= 50) {
+      lastPost = now;
+      port.postMessage({ type: "progress", ran, failures });
+    }
   });
   const failures: WireFailure[] = result.failures.map((f) => ({
     seed: f.seed,
@@ -248,8 +241,8 @@ export async function exploreCommand(args: string[], io: Io): Promise<number> {
     ({ ran, failures } = await exploreInWorkers(a, path, name, io.workerUrl, progress));
   } else {
     if (a.jobs > 1) io.err("explore: --jobs needs the built CLI (dist/cli.mjs); running in this thread");
-    const r = explore(scenario as never, { seeds: a.seeds, ...options, maxFailures: a.maxFailures, checkDeterminism: false, onProgress: (n, f) => progress.update(n, f) });
-    ({ ran, failures } = r);
+    const seeds = Array.from({ length: a.seeds }, (_, k) => k);
+    ({ ran, failures } = await exploreChunked(scenario as never, seeds, { ...options, maxFailures: a.maxFailures }, (n, f) => progress.update(n, f)));
   }
   const seconds = (performance.now() - t0) / 1000;
   progress.done();
