@@ -1,6 +1,6 @@
 // The trace's value codec: how what crosses the host boundary is written as JSON, and rebuilt.
 // Bytes are base64; values JSON cannot hold are tagged objects with one `$` key (see
-// docs/trace-format.md, "Values"); events are encoded strictly (a value a replay could not give
+// the README's "Record and replay" section, "Values"); events are encoded strictly (a value a replay could not give
 // back is refused), commands leniently (they are only compared: a host object is a placeholder).
 
 import {

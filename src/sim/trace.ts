@@ -1,5 +1,5 @@
 // The trace: everything nondeterministic that crossed the host boundary during one run, as
-// versioned JSON lines (docs/trace-format.md is the reference for the format).
+// versioned JSON lines (the README's "Record and replay" section is the reference for the format).
 //
 //   line 1   header      {"wasyncio":"trace","version":1,"host":"node",…,"clock":"real","seed":null,…}
 //   then     iterations  {"i":12,"k":3405691582,"t":[0.41],"e":[…events…],"c":[…commands…]}
@@ -117,7 +117,7 @@ const HEADER_KEYS = ["wasyncio", "version", "host", "features", "clock", "core",
  * events with their bytes, settlements of wrapped promises), every command the program sent (its
  * outputs, compared on replay) and the scheduler's checksum at each iteration. Get one from
  * `recorder.trace()` or `Trace.parse(text)`; `toString()` is the JSON-lines text
- * (docs/trace-format.md); `run(main, { replay: trace })` replays it with no host.
+ * (the README's "Record and replay" section); `run(main, { replay: trace })` replays it with no host.
  *
  * @example
  * const rec = new Recorder();

@@ -1,4 +1,4 @@
-// The trace format (docs/trace-format.md): a header line, iteration lines, an end line; values JSON
+// The trace format (README, "Record and replay"): a header line, iteration lines, an end line; values JSON
 // cannot hold as tagged objects; Trace.parse refuses damaged, truncated and newer text with a
 // ValueError naming the line.
 
