@@ -197,6 +197,10 @@ export function checkRunOptions(options: { schedule?: unknown; pctDepth?: unknow
  *   if (account.balance < 0) throw new Error(`overdrawn: ${account.balance}`);
  * }, { seeds: 1000, schedule: "pct" });
  * if (failures.length > 0) console.log(`seed ${failures[0].seed}:`, failures[0].error);
+ *
+ * explore is synchronous, and each failing run's task is held by a WeakRef (the loop's tracking
+ * of exceptions nobody retrieved) until the current JS job ends: over tens of thousands of
+ * failing seeds, call it in chunks with a macrotask between them (the CLI and simTest do).
  */
 export function explore(scenario: Scenario, options: ExploreOptions): ExploreResult {
   checkScenario(scenario, "explore");

@@ -18,6 +18,7 @@
 
 import { ValueError, describe } from "../errors.js";
 import { Tape } from "../loop/schedule.js";
+import { Task } from "../tasks/tasks.js";
 import type { CoreKind } from "../core/types.js";
 import {
   StepLimitError,
@@ -302,6 +303,9 @@ export interface Deviation {
   /** Where their steps in this iteration stopped: the next wait, or `"done"`. */
   movedRanTo: Suspension | "done" | null;
   insteadRanTo: Suspension | "done" | null;
+  /** Whether `moved` and `instead` are task steps (else callbacks: no wait or step to show). */
+  movedIsTask: boolean;
+  insteadIsTask: boolean;
 }
 
 /** A `loop.random()` draw the tape changed (a nonzero entry that orders no batch). */
@@ -390,6 +394,8 @@ export function explainSchedule(scenario: Scenario, tape: Tape | readonly number
       insteadWasAt: insteadIndex >= 0 ? (rec.where[insteadIndex] ?? null) : null,
       movedRanTo: rec.until[movedIndex] ?? null,
       insteadRanTo: insteadIndex >= 0 ? (rec.until[insteadIndex] ?? null) : null,
+      movedIsTask: rec.ran[movedIndex] instanceof Task,
+      insteadIsTask: rec.fifo[p] instanceof Task,
     });
   }
   const randomDeviations: RandomDeviation[] = [];
@@ -416,8 +422,8 @@ export function explainSchedule(scenario: Scenario, tape: Tape | readonly number
       for (const d of devs) {
         const order = d.fifo.length > 2 ? ` (FIFO order: ${d.fifo.join(", ")}; ran: ${d.ran.join(", ")})` : ` (FIFO runs ${d.instead} first)`;
         lines.push(`  iteration ${d.iteration}: ${d.moved} ran before ${d.instead}${order}`);
-        lines.push(...stepLines(d.moved, d.movedWasAt, d.movedRanTo, dir, "    "));
-        lines.push(...stepLines(`then ${d.instead}`, d.insteadWasAt, d.insteadRanTo, dir, "    "));
+        if (d.movedIsTask) lines.push(...stepLines(d.moved, d.movedWasAt, d.movedRanTo, dir, "    "));
+        if (d.insteadIsTask) lines.push(...stepLines(`then ${d.instead}`, d.insteadWasAt, d.insteadRanTo, dir, "    "));
       }
       for (const r of randomDeviations) {
         lines.push(`  loop.random() draw ${r.draw} changed (tape entries ${r.entries.map(([k]) => k).join(", ")})`);

@@ -65,6 +65,7 @@ describe.each(CORES)("%s core", (core) => {
     expect(d.movedRanTo).not.toBe("done");
     expect((d.movedRanTo as { frames: { fn: string }[] }).frames.map((f) => f.fn)).toEqual(["fraudCheck", "withdraw", "bobSession"]);
     expect(d.insteadRanTo).toBe("done");
+    expect([d.movedIsTask, d.insteadIsTask]).toEqual([true, true]);
 
     const text = report.toString();
     expect(text.split("\n")[0]).toBe(`1 deviation from FIFO (tape: ${JSON.stringify(minimal.choices)})`);
@@ -131,6 +132,25 @@ it("several deviations that are all needed are all kept (1-minimal), each as sma
     expect(minimal.deviations()).toBeGreaterThanOrEqual(1);
     expect(minimal.deviations()).toBeLessThanOrEqual(2);
   }
+});
+
+it("callbacks that run out of order are named, with no task wait to show", () => {
+  const callbacks = function* () {
+    const loop = getRunningLoop();
+    const log: string[] = [];
+    const fut = loop.createFuture();
+    loop.callSoon(function first() { log.push("first"); });
+    loop.callSoon(function second() { log.push("second"); fut.setResult(null); });
+    yield* fut;
+    if (log[0] !== "first") throw new RangeError("second ran first");
+  };
+  const { failures } = explore(callbacks, { seeds: 20 });
+  const report = explainSchedule(callbacks, shrink(callbacks, failures[0].tape));
+  expect(report.deviations).toHaveLength(1);
+  expect(report.deviations[0]).toMatchObject({ iteration: 2, moved: "callback second()", instead: "callback first()", movedIsTask: false, insteadIsTask: false });
+  expect(report.toString()).toBe(
+    "1 deviation from FIFO (tape: [1])\n  iteration 2: callback second() ran before callback first() (FIFO runs callback first() first)\n  then: RangeError: second ran first",
+  );
 });
 
 it("a loop.random() draw is a deviation too, reported as such", () => {
