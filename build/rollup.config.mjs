@@ -4,7 +4,7 @@
 // ESM entry, re-exporting the CommonJS instance) and `tsc -p tsconfig.types.json` the types.
 
 import typescript from "@rollup/plugin-typescript";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 const ts = () =>
@@ -38,6 +38,10 @@ const usePackage = {
   },
   load(id) {
     return id === "\0missing-command" ? "export {};" : null;
+  },
+  // the bin is run directly (npx in this checkout, a shell): make it executable, as npm's install does
+  writeBundle(options, bundle) {
+    if (bundle["cli.mjs"]) chmodSync(resolve(options.dir, "cli.mjs"), 0o755);
   },
 };
 
