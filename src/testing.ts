@@ -30,7 +30,13 @@ export interface SimTestOptions {
   dir?: string;
 }
 
-/** A simTest found a failing schedule (or a scenario that does not replay). */
+/**
+ * A simTest found a failing schedule (or a scenario that does not replay).
+ *
+ * @example
+ * try { simCheck("bank", bank, { seeds: 100 }); }
+ * catch (e) { if (e instanceof SimulationFailure) console.log(e.seed, e.schedule, e.tapeFile); }
+ */
 export class SimulationFailure extends Error {
   override name = "SimulationFailure";
   /** The failing seed and schedule, and the shrunk tape (null for a scenario that does not replay). */

@@ -307,6 +307,16 @@ export function firstDivergence(a: TracedRun, b: TracedRun, cwd?: string): { ite
     const last = Math.max(a.outcome.iterations, b.outcome.iterations);
     return { iteration: last, first: outcomeText(a.outcome), second: outcomeText(b.outcome) };
   }
+  // the same batches in the same order, yet other choices: loop.random() draws differ
+  const ta = a.outcome.tape.choices;
+  const tb = b.outcome.tape.choices;
+  const n2 = Math.max(ta.length, tb.length);
+  for (let k = 0; k < n2; k++) {
+    if ((ta[k] ?? 0) === (tb[k] ?? 0)) continue;
+    const at = a.records.filter((r) => r.tapeAt <= k).at(-1);
+    const entry = (t: readonly number[]) => (k < t.length ? `tape entry ${k} is ${t[k]} (of ${t.length} choices)` : `no tape entry ${k} (${t.length} choices)`);
+    return { iteration: at?.iteration ?? 1, first: entry(ta), second: entry(tb) };
+  }
   return null;
 }
 

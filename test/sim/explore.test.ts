@@ -220,3 +220,14 @@ describe("bad input is refused at the call, naming the argument", () => {
     expect(() => getRunningLoop()).toThrow(/no running event loop/);
   });
 });
+
+it("the determinism check compares the tapes too: loop.random() called a different number of times", () => {
+  let runs = 0;
+  const draws = function* () {
+    runs++;
+    yield* gather(sleep(0), sleep(0));
+    for (let k = 0; k < runs % 2; k++) getRunningLoop().random(); // the same batches, other draws
+  };
+  const r = explore(draws, { seeds: 2 });
+  expect(r.divergence?.message).toMatch(/differ from iteration \d+:\n {2}first run: {2}(no )?tape entry \d+/);
+});
