@@ -7,7 +7,7 @@
 // standalone ESM build, dist/index.mjs.
 //
 // The export list is read from the built CommonJS entry and checked against the standalone ESM
-// entry, so the three entries cannot drift apart. Runs after rollup (`npm run build`).
+// entry (and the per-host entries against theirs), so the entries cannot drift apart. Runs after rollup (`npm run build`).
 // Usage: node build/node-entry.mjs
 
 import { writeFileSync } from "node:fs";
@@ -30,6 +30,19 @@ if (onlyCjs.length > 0 || onlyEsm.length > 0) {
     `node-entry: dist/index.cjs and dist/index.mjs export different names (only CommonJS: ${onlyCjs.join(", ") || "-"}; only ESM: ${onlyEsm.join(", ") || "-"})`,
   );
 }
+// the per-host entries (package.json conditions) export exactly what the entries they stand for do
+const same = async (file, expected) => {
+  const got = Object.keys(await import(pathToFileURL(join(dist, file)).href)).sort();
+  const missing = expected.filter((n) => !got.includes(n));
+  const extra = got.filter((n) => !expected.includes(n));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(`node-entry: dist/${file} exports other names than its default entry (missing: ${missing.join(", ") || "-"}; extra: ${extra.join(", ") || "-"})`);
+  }
+};
+await same("index.browser.mjs", esmNames);
+const manualNames = Object.keys(await import(pathToFileURL(join(dist, "manual.mjs")).href)).sort();
+await same("manual.browser.mjs", manualNames);
+await same("manual.workerd.mjs", manualNames);
 const bad = names.filter((n) => !/^[A-Za-z_$][\w$]*$/.test(n));
 if (bad.length > 0) throw new Error(`node-entry: exports that are not identifiers: ${bad.join(", ")}`);
 

@@ -1,5 +1,6 @@
 // Bundles src/ into dist/: the ESM entry (core inlined, instantiated with top-level await), the
-// CommonJS entry (core compiled synchronously), the manual entry (no bytes: initCore), and the
+// CommonJS entry (core compiled synchronously), the manual entry (no bytes: initCore), their
+// per-host variants (index.browser, manual.browser, manual.workerd: one host's driver), and the
 // core as a file (dist/core.wasm). Then build/node-entry.mjs writes dist/index.node.mjs (Node's
 // ESM entry, re-exporting the CommonJS instance) and `tsc -p tsconfig.types.json` the types.
 
@@ -47,7 +48,16 @@ const usePackage = {
 
 export default [
   {
-    input: { index: "src/index.ts", manual: "src/manual.ts" },
+    // per-host entries (package.json conditions): the same API with one host's driver, so a
+    // bundle for that host leaves the others' drivers out; rollup puts what entries share in
+    // common chunks (wasyncio-[hash].mjs)
+    input: {
+      index: "src/index.ts",
+      manual: "src/manual.ts",
+      "index.browser": "src/index-browser.ts",
+      "manual.browser": "src/manual-browser.ts",
+      "manual.workerd": "src/manual-workerd.ts",
+    },
     output: { dir: "dist", format: "es", entryFileNames: "[name].mjs", chunkFileNames: "wasyncio-[hash].mjs" },
     plugins: [ts(), emitCoreWasm],
   },

@@ -2,7 +2,13 @@
 // from bytes (workerd, strict CSP). Call `initCore(module)` once before the first loop; it
 // refuses anything that is not wasyncio's core. Always the standalone ESM build, on every host:
 // on Node that is a different instance from `import "wasyncio"` (there, the CommonJS one), so a
-// program picks one entry.
+// program picks one entry. Every host's driver; workerd and browser bundlers get
+// manual-workerd.ts / manual-browser.ts (package.json conditions), with their own driver only.
+
+import { _registerDrivers } from "./io/choose.js";
+import { everyHostDriver } from "./io/choose-all.js";
+
+_registerDrivers(...everyHostDriver);
 
 export * from "./api.js";
 export { initCore } from "./core/wasm.js";

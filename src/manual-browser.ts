@@ -1,0 +1,10 @@
+// `wasyncio/manual` for browsers (package.json's "browser" condition, dist/manual.browser.mjs):
+// the manual entry (no inlined bytes: strict CSP pages) with the browser driver only.
+
+import { _registerDrivers } from "./io/choose.js";
+import { browserHostDriver } from "./io/choose-browser.js";
+
+_registerDrivers(browserHostDriver);
+
+export * from "./api.js";
+export { initCore } from "./core/wasm.js";
