@@ -161,6 +161,7 @@ export function runSync<T>(main: Main<T>, options: RunOptions = {}): T {
     throw new RuntimeError("runSync() needs the virtual clock: with clock: 'real' it would have to block the host thread; use run()");
   }
   const { loop, task } = prepare(main, options, "runSync", "virtual");
+  loop._inSyncRun = true; // start to close in this one host job (futures.ts holds failures strongly)
   let failed = false;
   try {
     return loop._runUntilCompleteSync(task);

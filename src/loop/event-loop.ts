@@ -250,6 +250,8 @@ export class EventLoop {
   readonly _unretrieved = new Set<{ ref: WeakRef<Future<unknown>>; exception: unknown; message: string }>();
   /** @internal Debug mode: operation coroutines created but not yet driven (see debug.ts). */
   readonly _debugCoroutines = new Set<{ loop: EventLoop; name: string; createdAt: string }>();
+  /** @internal runSync is driving this loop (one host job from start to close; see futures.ts). */
+  _inSyncRun = false;
   /** @internal Describes what the main task waits on, for deadlock errors (set by run/runSync). */
   _deadlockHint: (() => string) | null = null;
 

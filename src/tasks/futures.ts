@@ -308,7 +308,11 @@ export class Future<T = unknown> implements PromiseLike<T>, Awaitable<T> {
     this._logTraceback = true;
     const isTask = (this as { _isTask?: boolean })._isTask === true;
     const record: Unretrieved = {
-      ref: new WeakRef(this as Future<unknown>),
+      // runSync drives its loop to the end inside one host job, and a WeakRef made in a job
+      // keeps its target alive until that job ends: explore() running thousands of failing
+      // seeds in one job kept every loop and core alive. Such a loop closes (and reports) before
+      // the job could collect anything, so it holds the future strongly until then.
+      ref: this._loop._inSyncRun ? { deref: () => this as Future<unknown> } as WeakRef<Future<unknown>> : new WeakRef(this as Future<unknown>),
       loop: this._loop,
       exception: this._result,
       message: isTask ? `Task exception was never retrieved: ${this}` : `Future exception was never retrieved`,
