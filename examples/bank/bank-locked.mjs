@@ -1,6 +1,6 @@
 // The bank of bank.mjs, fixed: the check and the act hold the account's lock across the await,
 // so no other withdrawal can check the balance in between. `wasyncio explore` finds no failing
-// seed (docs/find-the-race.md).
+// seed (the README's "Find the race").
 //
 //   npx wasyncio explore examples/bank/bank-locked.mjs --seeds 1000 --schedule pct
 

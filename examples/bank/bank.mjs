@@ -1,4 +1,4 @@
-// The racy bank withdrawal: a check-then-act split by a `yield*` (docs/find-the-race.md).
+// The racy bank withdrawal: a check-then-act split by a `yield*` (the README's "Find the race").
 //
 // `withdraw` checks the balance, then waits on a call to another service (a fraud check, played
 // here by `sleep(0)`), then takes the money. While it waits, other tasks run. If one of them
