@@ -5,6 +5,8 @@
 import { exploreCommand, EXPLORE_USAGE } from "./explore.js";
 import { shrinkCommand, SHRINK_USAGE } from "./shrink.js";
 import { UsageError, processIo, type Io } from "./common.js";
+import { replayCommand } from "./replay.js";
+import { diffCommand } from "./diff.js";
 
 export const USAGE = `usage: wasyncio <command> [options]
 
@@ -16,24 +18,6 @@ commands:
 
 \`wasyncio <command> --help\` describes each. Exit codes: 0 ok, 1 failures found (or a run
 that does not replay), 2 bad usage.`;
-
-type Command = (argv: string[]) => number | Promise<number>;
-
-/**
- * A command from a module the build may not have (replay.ts and diff.ts are written apart).
- * The imports are literal so the bundler includes the modules when they exist.
- */
-async function optionalCommand(name: "replay" | "diff"): Promise<Command | string> {
-  try {
-    // @ts-ignore -- written by a colleague; absent until then (the build stubs it)
-    const mod = (name === "replay" ? await import("./replay.js") : await import("./diff.js")) as Record<string, unknown>;
-    const fn = mod[`${name}Command`];
-    if (typeof fn === "function") return fn as Command;
-    return `this build of wasyncio has no '${name}' command (src/cli/${name}.ts does not export ${name}Command)`;
-  } catch (exc) {
-    return `this build of wasyncio has no '${name}' command (src/cli/${name}.ts could not be loaded: ${(exc as Error).message})`;
-  }
-}
 
 /**
  * Run the CLI with `argv` (the arguments after `wasyncio`); resolves with the exit code.
@@ -59,14 +43,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case "shrink":
         return await shrinkCommand(rest, io);
       case "replay":
-      case "diff": {
-        const command = await optionalCommand(cmd);
-        if (typeof command === "string") {
-          io.err(`wasyncio ${cmd}: ${command}`);
-          return 2;
-        }
-        return await command(rest);
-      }
+        return await replayCommand(rest, io);
+      case "diff":
+        return await diffCommand(rest, io);
       default:
         io.err(`wasyncio: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
         return 2;

@@ -233,22 +233,17 @@ describe("shrink: usage errors and tapes that do not fail", () => {
 
 describe("replay and diff come from cli/replay.ts and cli/diff.ts", () => {
   for (const cmd of ["replay", "diff"] as const) {
-    const present = existsSync(join(root, "src", "cli", `${cmd}.ts`));
-    it.runIf(!present)(`${cmd}: without src/cli/${cmd}.ts the command says it is missing, exit 2`, async () => {
-      const r = await cli([cmd, "x"]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(new RegExp(`^wasyncio ${cmd}: this build of wasyncio has no '${cmd}' command`));
-    });
-    it.runIf(present)(`${cmd}: dispatched to ${cmd}Command, whose exit code is the CLI's`, async () => {
+    it(`${cmd}: dispatched to ${cmd}Command, whose exit code is the CLI's`, async () => {
       const mod = await import(/* @vite-ignore */ `../../src/cli/${cmd}.ts`);
       const spy = vi.spyOn(mod, `${cmd}Command` as never).mockImplementation((() => 7) as never);
       try {
         const r = await cli([cmd, "a", "b"]);
         expect(r.code).toBe(7);
-        expect(spy).toHaveBeenCalledWith(["a", "b"]);
+        expect(spy).toHaveBeenCalledWith(["a", "b"], expect.anything());
       } finally {
         spy.mockRestore();
       }
     });
   }
 });
+
