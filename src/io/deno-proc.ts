@@ -4,6 +4,7 @@
 // `error`, then `exit` with Node's code/signal; a pipe's `data`/`eof`/`flushed`/`error`/`closed`;
 // `signal` with the handler's id; a call's `result`.
 
+import { workerSource } from "./worker-source.js";
 import { NotImplementedError } from "../errors.js";
 import type { Command, Feature, HostEvent, StdioMode, WireError } from "./driver.js";
 import { denoWire } from "./deno-host.js";
@@ -25,14 +26,12 @@ const SIGNAL_NAMES: Record<number, string> = {
 
 // ---- the worker's code ----------------------------------------------------------------------------
 //
-// A module worker made from a Blob URL, so the bundle needs no file of its own. One call at a
-// time: the pool posts the next only after the result came back. The module is imported by
-// the worker (cached after the first call); the export is called with the structured-cloned
-// arguments, awaited, and the result posted back. An error is posted as data with its class
-// name, message, stack and code; a refused permission (importing a file without --allow-read)
-// gets the code EACCES, so the caller sees a PermissionError naming the flag. A Web Worker has
-// no exit event: a worker that ends itself (Deno.exit, process.exit, self.close) says so first.
-const WORKER_SOURCE = `
+// io/worker-source.ts, as a module worker made from a Blob URL. A refused permission (importing
+// a file without --allow-read) gets the code EACCES, so the caller sees a PermissionError naming
+// the flag. A Web Worker has no exit event: a worker that ends itself (Deno.exit, self.close)
+// says so first.
+const WORKER_SOURCE = workerSource("web", {
+  prologue: `
 const realExit = Deno.exit;
 try {
   Object.defineProperty(Deno, "exit", {
@@ -42,45 +41,10 @@ try {
   });
 } catch {}
 const realClose = self.close.bind(self);
-self.close = () => { self.postMessage({ exit: 0 }); realClose(); };
-function wire(e) {
-  if (e !== null && typeof e === "object") {
-    let name = typeof e.name === "string" ? e.name : "Error";
-    const ctor = e.constructor && typeof e.constructor.name === "string" ? e.constructor.name : "";
-    if (name === "Error" && ctor !== "" && ctor !== "Object") name = ctor;
-    const w = { name, message: typeof e.message === "string" ? e.message : String(e) };
-    if (typeof e.code === "string") w.code = e.code;
-    if (typeof e.stack === "string") w.stack = e.stack;
-    if (name === "NotCapable" || /run again with the --allow-[a-z-]+ flag/.test(w.message)) w.code = "EACCES";
-    return w;
-  }
-  return { name: "Error", message: "non-error thrown: " + String(e) };
-}
-self.onmessage = async (event) => {
-  const m = event.data;
-  let value;
-  try {
-    const mod = await import(m.module);
-    const fn = mod[m.name];
-    if (typeof fn !== "function") {
-      throw new TypeError(m.name in mod
-        ? "export '" + m.name + "' of " + m.module + " is not a function (it is " + typeof fn + ")"
-        : "module " + m.module + " has no export named '" + m.name + "'");
-    }
-    value = await fn(...m.args);
-  } catch (e) {
-    self.postMessage({ id: m.id, ok: false, error: wire(e) });
-    return;
-  }
-  try {
-    self.postMessage({ id: m.id, ok: true, value });
-  } catch (e) {
-    const w = wire(e);
-    w.message = "the result of " + m.name + "() could not be sent back: " + w.message;
-    self.postMessage({ id: m.id, ok: false, error: w });
-  }
-};
-`;
+self.close = () => { self.postMessage({ exit: 0 }); realClose(); };`,
+  wireExtra: `
+    if (name === "NotCapable" || /run again with the --allow-[a-z-]+ flag/.test(w.message)) w.code = "EACCES";`,
+});
 
 interface Call {
   id: number;

@@ -3,6 +3,7 @@
 // Host callbacks become events through `host.emit`; nothing here calls into the loop, and
 // nothing emits from inside `send` (an outcome known at once is emitted from a microtask).
 
+import { workerSource } from "./worker-source.js";
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import type { Worker } from "node:worker_threads";
@@ -34,53 +35,9 @@ export function toWire(err: unknown): WireError {
 
 // ---- the worker's code --------------------------------------------------------------------------
 //
-// Started with `new Worker(WORKER_SOURCE, { eval: true })`, so the bundle needs no file of its
-// own (it runs the same from dist/ and from an installed tarball). One call at a time: the pool
-// posts the next only after the result came back. The module is imported by the worker
-// (cached by the module system after the first call); the export is called with the
-// structured-cloned arguments, awaited if it returns a promise, and the result is posted back.
-// An error is posted as data with its class name, message, stack and code.
-//
-// The source must run both as a CommonJS script and as an ES module: eval'd workers inherit the
-// parent's execArgv, so under `node --input-type=module` it is a module (no `require`). Hence the
-// dynamic import; messages posted meanwhile wait in the port until the listener is attached.
-const WORKER_SOURCE = `"use strict";
-function wire(e) {
-  if (e !== null && typeof e === "object") {
-    let name = typeof e.name === "string" ? e.name : "Error";
-    const ctor = e.constructor && typeof e.constructor.name === "string" ? e.constructor.name : "";
-    if (name === "Error" && ctor !== "" && ctor !== "Object") name = ctor;
-    const w = { name, message: typeof e.message === "string" ? e.message : String(e) };
-    if (typeof e.code === "string") w.code = e.code;
-    if (typeof e.stack === "string") w.stack = e.stack;
-    return w;
-  }
-  return { name: "Error", message: "non-error thrown: " + String(e) };
-}
-import("node:worker_threads").then(({ parentPort }) => parentPort.on("message", async (m) => {
-  let value;
-  try {
-    const mod = await import(m.module);
-    const fn = mod[m.name];
-    if (typeof fn !== "function") {
-      throw new TypeError(m.name in mod
-        ? "export '" + m.name + "' of " + m.module + " is not a function (it is " + typeof fn + ")"
-        : "module " + m.module + " has no export named '" + m.name + "'");
-    }
-    value = await fn(...m.args);
-  } catch (e) {
-    parentPort.postMessage({ id: m.id, ok: false, error: wire(e) });
-    return;
-  }
-  try {
-    parentPort.postMessage({ id: m.id, ok: true, value });
-  } catch (e) {
-    const w = wire(e);
-    w.message = "the result of " + m.name + "() could not be sent back: " + w.message;
-    parentPort.postMessage({ id: m.id, ok: false, error: w });
-  }
-}));
-`;
+// io/worker-source.ts, started with `new Worker(WORKER_SOURCE, { eval: true })`: it runs the same
+// from dist/ and from an installed tarball.
+const WORKER_SOURCE = workerSource("node");
 
 interface Call {
   id: number;

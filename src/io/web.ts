@@ -21,6 +21,7 @@
 //   what was sent (the host keeps that order); `abort` closes at once and `closed` follows
 //   without waiting for the peer.
 
+import { workerSource } from "./worker-source.js";
 import { NotImplementedError } from "../errors.js";
 import { macrotask } from "./timers.js";
 import type { Command, Feature, HostEvent, WireError } from "./driver.js";
@@ -375,51 +376,9 @@ export class WebSockets {
 
 // ---- Web Workers for executors ------------------------------------------------------------------
 
-// The worker's code, a module worker made from a Blob URL (so the bundle needs no file of its own).
-// One call at a time: the pool posts the next only after the result came back. The module is
-// imported by the worker (cached after the first call); the export is called with the
-// structured-cloned arguments, awaited if it returns a promise, and the result is posted back.
-// An error is posted as data with its class name, message, stack and code. The first message
-// says the worker started (an error event before it is a worker that could not start).
-const WORKER_SOURCE = `
-function wire(e) {
-  if (e !== null && typeof e === "object") {
-    let name = typeof e.name === "string" ? e.name : "Error";
-    const ctor = e.constructor && typeof e.constructor.name === "string" ? e.constructor.name : "";
-    if (name === "Error" && ctor !== "" && ctor !== "Object") name = ctor;
-    const w = { name, message: typeof e.message === "string" ? e.message : String(e) };
-    if (typeof e.code === "string") w.code = e.code;
-    if (typeof e.stack === "string") w.stack = e.stack;
-    return w;
-  }
-  return { name: "Error", message: "non-error thrown: " + String(e) };
-}
-self.onmessage = async (ev) => {
-  const m = ev.data;
-  let value;
-  try {
-    const mod = await import(m.module);
-    const fn = mod[m.name];
-    if (typeof fn !== "function") {
-      throw new TypeError(m.name in mod
-        ? "export '" + m.name + "' of " + m.module + " is not a function (it is " + typeof fn + ")"
-        : "module " + m.module + " has no export named '" + m.name + "'");
-    }
-    value = await fn(...m.args);
-  } catch (e) {
-    self.postMessage({ id: m.id, ok: false, error: wire(e) });
-    return;
-  }
-  try {
-    self.postMessage({ id: m.id, ok: true, value });
-  } catch (e) {
-    const w = wire(e);
-    w.message = "the result of " + m.name + "() could not be sent back: " + w.message;
-    self.postMessage({ id: m.id, ok: false, error: w });
-  }
-};
-self.postMessage({ started: true });
-`;
+// io/worker-source.ts, as a module worker made from a Blob URL. Its first message says the worker
+// started (an error event before it is a worker that could not start).
+const WORKER_SOURCE = workerSource("web", { epilogue: `\nself.postMessage({ started: true });` });
 
 interface WorkerLike {
   onmessage: ((ev: { data: unknown }) => void) | null;
