@@ -524,6 +524,26 @@ export function setChecksum(on: i32): void {
 }
 
 /** Drop every handle and timer (the loop closed). Memory is kept for reuse. */
+/**
+ * Back to a new instance's state, for a pooled core that serves a new loop: the same ids,
+ * sequence numbers and checksums as a fresh instance (generations start again at 0, which
+ * `reset` must not do for a loop that keeps running). Buffers stay allocated.
+ */
+export function wipe(): void {
+  freeHead = NO_SLOT;
+  ringHead = 0;
+  timerHash = 0;
+  nextSeq = 0;
+  checksumOn = false;
+  stSet(ST_SLOT_HIGH, 0);
+  stSet(ST_READY_LEN, 0);
+  stSet(ST_TIMER_LEN, 0);
+  stSet(ST_BATCH_LEN, 0);
+  stSet(ST_LIVE, 0);
+  stSet(ST_CHECKSUM, 0);
+  publishDeadline();
+}
+
 export function reset(): void {
   freeHead = NO_SLOT;
   ringHead = 0;

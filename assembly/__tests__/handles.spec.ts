@@ -1,6 +1,6 @@
 // Handle table: id layout, slot reuse with generations, stale and malformed ids, growth.
 // Slot retirement at the generation limit is in generation.spec.ts (it needs a fresh slot 0).
-import { statePtr, soon, at, cancel, isPending, tick, reset } from "../index";
+import { statePtr, soon, at, cancel, isPending, tick, reset, wipe } from "../index";
 import { SPAN, TWO53, batch, batchAt, batchLen, genOf, liveCount, nextDeadline, readyLen, slotHigh, slotOf, slotsOf, st, timerLen } from "./state";
 
 
@@ -230,5 +230,23 @@ describe("handle table", (): void => {
     expect(slotHigh()).toBe(high);
     expect(tick(0)).toBe(2 * N);
     tick(0);
+  });
+});
+
+describe("wipe", (): void => {
+  it("returns the core to a new instance's state: ids start again at slot 0, generation 0", (): void => {
+    reset();
+    for (let i = 0; i < 10; i++) soon();
+    tick(0);
+    tick(0); // the ten slots were used and freed: their generations moved on
+    at(5.0);
+    wipe();
+    expect(slotHigh()).toBe(0);
+    expect(liveCount()).toBe(0);
+    expect(timerLen()).toBe(0);
+    expect(readyLen()).toBe(0);
+    expect(soon()).toBe(0); // slot 0, generation 0: what a new instance issues first
+    expect(soon()).toBe(1);
+    wipe();
   });
 });

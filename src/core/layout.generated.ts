@@ -25,6 +25,7 @@ export const CORE_EXPORTS: readonly (readonly [name: string, kind: "function" | 
   ["seed", "function"],
   ["random", "function"],
   ["setChecksum", "function"],
+  ["wipe", "function"],
   ["reset", "function"],
   ["memory", "memory"],
   ["_initialize", "function"],

@@ -350,6 +350,10 @@ export class ReferenceCore implements SchedulerCore {
     this.timerHash = h;
   }
 
+  dispose(): void {
+    this.reset();
+  }
+
   reset(): void {
     this.freeHead = NO_SLOT;
     this.ringHead = 0;

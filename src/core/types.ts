@@ -42,6 +42,8 @@ export interface SchedulerCore {
   setChecksum(on: number): void;
   /** Drop every handle and timer; old ids become stale. */
   reset(): void;
+  /** The loop is closed and will not use this core again (the Wasm core is reused by a later loop). */
+  dispose(): void;
 }
 
 /** Byte offsets of the core's STATE block, generated from assembly/index.ts. */

@@ -19,6 +19,7 @@ interface CoreExports {
   seed(lo: number, hi: number): void;
   random(): number;
   nextU32(): number;
+  wipe(): void;
   setChecksum(on: number): void;
   reset(): void;
 }
@@ -42,6 +43,7 @@ const REQUIRED_EXPORTS: { readonly [K in keyof CoreExports]-?: "function" | "mem
   seed: "function",
   random: "function",
   nextU32: "function",
+  wipe: "function",
   setChecksum: "function",
   reset: "function",
 };
@@ -156,11 +158,23 @@ export function createWasmCore(): SchedulerCore {
       "wasyncio's Wasm core is not initialised: import from 'wasyncio' (which does it), or call initCore(module) from 'wasyncio/manual' first",
     );
   }
+  const pooled = pool.pop();
+  if (pooled !== undefined && pooled.module === compiled) return pooled;
   return new WasmCore(compiled);
 }
 
+/**
+ * Cores of closed loops, reset, for the next loops: an instance costs ~80 µs and 64 KiB to make,
+ * which was most of what explore() paid per seed (thousands of short runSync loops).
+ */
+const pool: WasmCore[] = [];
+/** How many idle cores are kept. */
+const POOL_SIZE = 8;
+
 class WasmCore implements SchedulerCore {
   readonly kind = "wasm" as const;
+  /** @internal The module this instance came from (a pooled core of an older initCore is dropped). */
+  readonly module: WebAssembly.Module;
   readonly soon: () => number;
   readonly at: (when: number) => number;
   readonly cancel: (id: number) => number;
@@ -172,6 +186,7 @@ class WasmCore implements SchedulerCore {
   readonly nextU32: () => number;
   readonly setChecksum: (on: number) => void;
   readonly reset: () => void;
+  private readonly wipe: () => void;
 
   private readonly memory: WebAssembly.Memory;
   private readonly statePtr: number;
@@ -223,6 +238,8 @@ class WasmCore implements SchedulerCore {
     this.nextU32 = () => draw() >>> 0; // a u32 crosses as a signed i32
     this.setChecksum = ex.setChecksum;
     this.reset = ex.reset;
+    this.wipe = ex.wipe;
+    this.module = module;
     this.refresh();
   }
 
@@ -260,5 +277,12 @@ class WasmCore implements SchedulerCore {
   nextDeadline(): number {
     if (this.f64.length === 0) this.refresh();
     return this.f64[State.NextDeadline >> 3];
+  }
+
+  /** The loop closed: keep this core, wiped back to a new instance's state, for the next loop. */
+  dispose(): void {
+    if (pool.length >= POOL_SIZE) return;
+    this.wipe();
+    pool.push(this);
   }
 }

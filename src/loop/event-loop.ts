@@ -972,7 +972,7 @@ export class EventLoop {
     _reportUnretrieved(this);
     _reportUnawaited(this);
     this._closed = true;
-    this._core.reset();
+    this._core.dispose(); // no core call after this: a Wasm core goes to the next loop
     this._entries = [];
     this._args = [];
     this._debugHandles?.clear();
@@ -1000,6 +1000,7 @@ export class EventLoop {
    * const loop = newEventLoop({ seed: 42 }); loop.random();
    */
   random(): number {
+    if (this._closed) throw closedError();
     return this._strategy === null ? this._core.random() : this._strategy.random();
   }
 
