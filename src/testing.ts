@@ -229,8 +229,7 @@ const seedList = (seeds: number | readonly number[]) => (typeof seeds === "numbe
  * Run `scenario` under every seed of every schedule in `options`, and throw a
  * `SimulationFailure` describing the first failing seed (shrunk, explained, its tape written to a
  * file) — what `simTest` runs as its test body. `name` names the test in messages and files.
- * Synchronous: what failing runs leave behind is freed when the caller's job ends (simTest
- * itself explores in chunks, yielding between them).
+ * Synchronous (simTest itself explores in chunks, yielding to the host between them).
  *
  * @example
  * simCheck("bank never overdraws", function* () { … }, { seeds: 200 });

@@ -1,10 +1,10 @@
 // explore in chunks, yielding to the host between them — for the CLI and wasyncio/testing.
 //
-// Why: every run that fails leaves its task behind a WeakRef (futures.ts tracks exceptions
-// nobody retrieved), and a WeakRef keeps its target — the task, its loop, the loop's Wasm core
-// and its 64 KiB memory — alive until the current JS job ends. One synchronous explore() of
-// 100,000 seeds, half of them failing, would hold 50,000 loops: gigabytes. Ending the job every
-// CHUNK seeds (a macrotask turn: a microtask is not enough) lets the collector have them.
+// Why: explore() is synchronous; a macrotask turn every CHUNK seeds lets the progress line be
+// drawn and a Ctrl+C be handled during a long exploration. (It was first written because failing
+// runs' tasks stayed alive until the job ended — a WeakRef keeps its target for the rest of the
+// job; runSync loops now hold their failures strongly and drop them at close, so memory is flat
+// either way: test/running/run-sync-memory.test.ts.)
 
 import { explore, type ExploreFailure, type ExploreOptions, type Scenario } from "../index.js";
 
