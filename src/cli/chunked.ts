@@ -3,8 +3,8 @@
 // Why: explore() is synchronous; a macrotask turn every CHUNK seeds lets the progress line be
 // drawn and a Ctrl+C be handled during a long exploration. (It was first written because failing
 // runs' tasks stayed alive until the job ended — a WeakRef keeps its target for the rest of the
-// job; runSync loops now hold their failures strongly and drop them at close, so memory is flat
-// either way: test/running/run-sync-memory.test.ts.)
+// job; runSync loops now hold their failures strongly and drop them at close, so the loops are
+// collectable either way: test/running/run-sync-memory.test.ts.)
 
 import { explore, type ExploreFailure, type ExploreOptions, type Scenario } from "../index.js";
 

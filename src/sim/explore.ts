@@ -198,9 +198,10 @@ export function checkRunOptions(options: { schedule?: unknown; pctDepth?: unknow
  * }, { seeds: 1000, schedule: "pct" });
  * if (failures.length > 0) console.log(`seed ${failures[0].seed}:`, failures[0].error);
  *
- * explore is synchronous: each seed's loop is closed (and collectable) before the next starts,
- * so memory stays flat over any number of seeds, but the host gets no turn until it returns — the
- * CLI and simTest explore in chunks so their progress line and Ctrl+C get one.
+ * explore is synchronous: each seed's loop is closed (and collectable) before the next starts —
+ * what stays is the `failures` list (each with its error and tape; `maxFailures` bounds it) —
+ * but the host gets no turn until it returns: the CLI and simTest explore in chunks so their
+ * progress line and Ctrl+C get one.
  */
 export function explore(scenario: Scenario, options: ExploreOptions): ExploreResult {
   checkScenario(scenario, "explore");
