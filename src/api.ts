@@ -79,15 +79,13 @@ export { runForRequest } from "./run-for-request.js";
 export type { RequestLike, RunForRequestOptions } from "./run-for-request.js";
 export { DatagramProtocol, DatagramTransport } from "./streams/datagrams.js";
 export type { DatagramEndpointOptions, DatagramProtocolLike } from "./streams/datagrams.js";
-import "./streams/signals.js"; // loop.addSignalHandler, loop.removeSignalHandler
 export { WorkerPoolExecutor, toThread } from "./streams/executor.js";
 export type { WorkerFunction, WorkerPoolOptions } from "./streams/executor.js";
 export { Tape } from "./loop/schedule.js";
 export type { BaseTransport, ReadTransport, WriteTransport, Transport, BaseProtocol, Protocol } from "./streams/transports.js";
 export { StreamTransport } from "./streams/transports.js";
-import "./streams/sockets.js"; // loop.createConnection, loop.createUnixConnection, loop.startTls
 export type { ConnectionOptions, UnixConnectionOptions, StartTlsOptions } from "./streams/sockets.js";
-export { Server, ServerSocket } from "./streams/server.js"; // + loop.createServer, createUnixServer
+export { Server, ServerSocket } from "./streams/server.js";
 export type { ServerOptions, UnixServerOptions } from "./streams/server.js";
 export { SslContext, createSslContext, SSLError, SSLCertVerificationError } from "./streams/ssl.js";
 export type { SslContextOptions, SslOption, VerifyMode, Pem } from "./streams/ssl.js";

@@ -5,9 +5,11 @@
 import { CORE_WASM_BASE64 } from "./core/wasm-bytes.generated.js";
 import { decodeBase64, initCore } from "./core/wasm.js";
 import { _registerDrivers } from "./io/choose.js";
+import { installBrowserLoopIo } from "./streams/install.js";
 import { browserHostDriver } from "./io/choose-browser.js";
 
 _registerDrivers(browserHostDriver);
+installBrowserLoopIo(); // the loop's I/O methods (streams/install.ts)
 await initCore(decodeBase64(CORE_WASM_BASE64));
 
 export * from "./api.js";

@@ -7,9 +7,11 @@
 import { CORE_WASM_BASE64 } from "./core/wasm-bytes.generated.js";
 import { decodeBase64, initCore } from "./core/wasm.js";
 import { _registerDrivers } from "./io/choose.js";
+import { installLoopIo } from "./streams/install.js";
 import { everyHostDriver } from "./io/choose-all.js";
 
 _registerDrivers(...everyHostDriver);
+installLoopIo(); // the loop's I/O methods (streams/install.ts)
 await initCore(decodeBase64(CORE_WASM_BASE64));
 
 export * from "./api.js";

@@ -3,9 +3,11 @@
 // `import core from "wasyncio/core.wasm"; await initCore(core);`.
 
 import { _registerDrivers } from "./io/choose.js";
+import { installLoopIo } from "./streams/install.js";
 import { workerdHostDriver } from "./io/choose-workerd.js";
 
 _registerDrivers(workerdHostDriver);
+installLoopIo(); // the loop's I/O methods (streams/install.ts)
 
 export * from "./api.js";
 export { initCore } from "./core/wasm.js";

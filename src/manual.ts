@@ -6,9 +6,11 @@
 // manual-workerd.ts / manual-browser.ts (package.json conditions), with their own driver only.
 
 import { _registerDrivers } from "./io/choose.js";
+import { installLoopIo } from "./streams/install.js";
 import { everyHostDriver } from "./io/choose-all.js";
 
 _registerDrivers(...everyHostDriver);
+installLoopIo(); // the loop's I/O methods (streams/install.ts)
 
 export * from "./api.js";
 export { initCore } from "./core/wasm.js";

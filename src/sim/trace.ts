@@ -19,6 +19,7 @@
 // never rebuilt. An event value that is none of these (a Response a wrapped promise resolved
 // with, a function) is refused when it is recorded: a replay could not give it back.
 
+import { installLoopIo } from "../streams/install.js";
 import { ValueError, describe } from "../errors.js";
 import type { Driver, Feature } from "../io/driver.js";
 import type { EventLoop, LoopOptions } from "../loop/event-loop.js";
@@ -158,6 +159,9 @@ export class Trace {
 
   /** @internal The driver a replay runs on (sim/replay.ts). */
   _replayDriver(loop: EventLoop): Driver {
+    // the recorded program may call any of the loop's I/O methods (a Node TCP program replayed
+    // in a browser): a replay has them all, whatever this build's host
+    installLoopIo();
     return new ReplayDriver(this, loop);
   }
 

@@ -398,7 +398,8 @@ declare module "../loop/event-loop.js" {
 
 const WHERE = "createDatagramEndpoint()";
 
-EventLoop.prototype.createDatagramEndpoint = function <P extends DatagramProtocolLike>(
+/** @internal `loop.createDatagramEndpoint`, put on the prototype by streams/install.ts. */
+export function loopCreateDatagramEndpoint<P extends DatagramProtocolLike>(
   this: EventLoop,
   protocolFactory: () => P,
   options: DatagramEndpointOptions = {},
@@ -447,7 +448,7 @@ EventLoop.prototype.createDatagramEndpoint = function <P extends DatagramProtoco
     allowBroadcast: allowBroadcast === true,
   };
   return trackCoroutine(createEndpoint(this, protocolFactory, command, allowBroadcast ? remote : null), "createDatagramEndpoint");
-};
+}
 
 function* createEndpoint<P extends DatagramProtocolLike>(
   loop: EventLoop,

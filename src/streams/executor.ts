@@ -285,7 +285,8 @@ declare module "../loop/event-loop.js" {
   }
 }
 
-EventLoop.prototype.runInExecutor = function runInExecutor<R>(
+/** @internal `loop.runInExecutor`, put on the prototype by streams/install.ts. */
+export function loopRunInExecutor<R>(
   this: EventLoop,
   executor: WorkerPoolExecutor | null,
   fn: WorkerFunction,
@@ -305,11 +306,12 @@ EventLoop.prototype.runInExecutor = function runInExecutor<R>(
     pool = d.executor ??= new WorkerPoolExecutor();
   }
   return pool._submit(this, target, args) as Future<R>;
-};
+}
 
-EventLoop.prototype.shutdownDefaultExecutor = function shutdownDefaultExecutor(this: EventLoop): Coro<void> {
+/** @internal `loop.shutdownDefaultExecutor`, put on the prototype by streams/install.ts. */
+export function loopShutdownDefaultExecutor(this: EventLoop): Coro<void> {
   return trackCoroutine(shutdownDefault(this), "shutdownDefaultExecutor");
-};
+}
 
 function* shutdownDefault(loop: EventLoop): Coro<void> {
   const d = defaultOf(loop);

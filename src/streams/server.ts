@@ -448,7 +448,8 @@ export function checkServerHost(host: unknown, where: string): string | null {
   return host;
 }
 
-EventLoop.prototype.createServer = function createServer(
+/** @internal `loop.createServer`, put on the prototype by streams/install.ts. */
+export function loopCreateServer(
   this: EventLoop,
   protocolFactory: () => Protocol,
   host: string | null | undefined,
@@ -461,9 +462,10 @@ EventLoop.prototype.createServer = function createServer(
   const p = port === null || port === undefined ? 0 : checkPort(port, where);
   const o = checkOptions<ServerOptions>(options, where, ["ssl", "backlog", "reuseAddress", "startServing", "sslHandshakeTimeout"]);
   return serveTcp(this, factory, h, p, o, where);
-};
+}
 
-EventLoop.prototype.createUnixServer = function createUnixServer(
+/** @internal `loop.createUnixServer`, put on the prototype by streams/install.ts. */
+export function loopCreateUnixServer(
   this: EventLoop,
   protocolFactory: () => Protocol,
   path: string,
@@ -474,4 +476,4 @@ EventLoop.prototype.createUnixServer = function createUnixServer(
   checkPath(path, where);
   const o = checkOptions<UnixServerOptions>(options, where, ["ssl", "backlog", "startServing", "sslHandshakeTimeout"]);
   return serveUnix(this, factory, path, o, where);
-};
+}

@@ -164,7 +164,8 @@ declare module "../loop/event-loop.js" {
   }
 }
 
-EventLoop.prototype.addSignalHandler = function addSignalHandler<A extends unknown[]>(
+/** @internal `loop.addSignalHandler`, put on the prototype by streams/install.ts. */
+export function loopAddSignalHandler<A extends unknown[]>(
   this: EventLoop,
   sig: string | number,
   callback: (...args: A) => unknown,
@@ -200,9 +201,10 @@ EventLoop.prototype.addSignalHandler = function addSignalHandler<A extends unkno
     throw new ValueError(`${where}: the host cannot listen to ${name}: ${(exc as Error)?.message ?? describe(exc)}`, { cause: exc });
   }
   signals.handlers.set(name, handler);
-};
+}
 
-EventLoop.prototype.removeSignalHandler = function removeSignalHandler(this: EventLoop, sig: string | number): boolean {
+/** @internal `loop.removeSignalHandler`, put on the prototype by streams/install.ts. */
+export function loopRemoveSignalHandler(this: EventLoop, sig: string | number): boolean {
   checkSignals(this, "removeSignalHandler()");
   const name = signalName(sig, "removeSignalHandler(sig)");
   const handler = perLoop.get(this)?.handlers.get(name);
@@ -210,7 +212,7 @@ EventLoop.prototype.removeSignalHandler = function removeSignalHandler(this: Eve
   const open = this._hasResource(handler.id);
   handler.remove();
   return open;
-};
+}
 
 // ---- run() and Ctrl+C -------------------------------------------------------------------------
 

@@ -280,7 +280,8 @@ function* connectCoro(loop: EventLoop, spec: ConnectSpec, command: (id: number) 
   }
 }
 
-EventLoop.prototype.createConnection = function createConnection<P extends Protocol>(
+/** @internal `loop.createConnection`, put on the prototype by streams/install.ts. */
+export function loopCreateConnection<P extends Protocol>(
   this: EventLoop,
   protocolFactory: () => P,
   host: string,
@@ -293,7 +294,7 @@ EventLoop.prototype.createConnection = function createConnection<P extends Proto
   checkPort(port, where);
   const o = checkOptions<ConnectionOptions>(options, where, ["ssl", "serverHostname", "localAddr", "sslHandshakeTimeout"]);
   return connectTcp(this, factory, host, port, o, where) as Coro<[Transport, P]>;
-};
+}
 
 /** @internal createConnection after its arguments were checked (openConnection shares it). */
 export function connectTcp(loop: EventLoop | null, factory: () => unknown, host: string, port: number, o: Partial<ConnectionOptions>, where: string, track: string | null = "createConnection"): Coro<[Transport, Protocol]> {
@@ -312,7 +313,8 @@ export function connectTcp(loop: EventLoop | null, factory: () => unknown, host:
   return track === null ? coro : trackCoroutine(coro, track);
 }
 
-EventLoop.prototype.createUnixConnection = function createUnixConnection<P extends Protocol>(
+/** @internal `loop.createUnixConnection`, put on the prototype by streams/install.ts. */
+export function loopCreateUnixConnection<P extends Protocol>(
   this: EventLoop,
   protocolFactory: () => P,
   path: string,
@@ -323,7 +325,7 @@ EventLoop.prototype.createUnixConnection = function createUnixConnection<P exten
   checkPath(path, where);
   const o = checkOptions<UnixConnectionOptions>(options, where, ["ssl", "serverHostname", "sslHandshakeTimeout"]);
   return connectUnix(this, factory, path, o, where) as Coro<[Transport, P]>;
-};
+}
 
 /** @internal createUnixConnection after its arguments were checked. */
 export function connectUnix(loop: EventLoop | null, factory: () => unknown, path: string, o: Partial<UnixConnectionOptions>, where: string, track: string | null = "createUnixConnection"): Coro<[Transport, Protocol]> {
@@ -362,7 +364,8 @@ export function checkTimeout(value: unknown, ssl: SslContext | null, where: stri
 
 // ---- upgrading --------------------------------------------------------------------------------------
 
-EventLoop.prototype.startTls = function startTls(
+/** @internal `loop.startTls`, put on the prototype by streams/install.ts. */
+export function loopStartTls(
   this: EventLoop,
   transport: Transport,
   protocol: Protocol,
@@ -385,7 +388,7 @@ EventLoop.prototype.startTls = function startTls(
   const timeout = checkTimeout(o.sslHandshakeTimeout, ctx, where);
   checkFeature(this, "tls", "TLS connections");
   return trackCoroutine(startTlsCoro(this, transport, protocol, ctx, serverSide, serverHostname, timeout), "startTls");
-};
+}
 
 function* startTlsCoro(
   loop: EventLoop,

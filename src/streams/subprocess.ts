@@ -520,7 +520,8 @@ declare module "../loop/event-loop.js" {
   }
 }
 
-EventLoop.prototype.subprocessExec = function subprocessExec<P extends SubprocessProtocol>(
+/** @internal `loop.subprocessExec`, put on the prototype by streams/install.ts. */
+export function loopSubprocessExec<P extends SubprocessProtocol>(
   this: EventLoop,
   protocolFactory: () => P,
   program: string,
@@ -531,9 +532,10 @@ EventLoop.prototype.subprocessExec = function subprocessExec<P extends Subproces
   const spec = execSpec(where, program, rest as unknown[], "pipe");
   checkSubprocesses(this, "subprocessExec()");
   return trackCoroutine(startWithProtocol(this, protocolFactory, spec, where), "subprocessExec");
-};
+}
 
-EventLoop.prototype.subprocessShell = function subprocessShell<P extends SubprocessProtocol>(
+/** @internal `loop.subprocessShell`, put on the prototype by streams/install.ts. */
+export function loopSubprocessShell<P extends SubprocessProtocol>(
   this: EventLoop,
   protocolFactory: () => P,
   cmd: string,
@@ -544,7 +546,7 @@ EventLoop.prototype.subprocessShell = function subprocessShell<P extends Subproc
   const spec = shellSpec(where, cmd, options, "pipe");
   checkSubprocesses(this, "subprocessShell()");
   return trackCoroutine(startWithProtocol(this, protocolFactory, spec, where), "subprocessShell");
-};
+}
 
 function* startWithProtocol<P extends SubprocessProtocol>(loop: EventLoop, factory: () => P, spec: Spec, where: string): Coro<[SubprocessTransport, P]> {
   if (loop.isClosed()) throw new RuntimeError("Event loop is closed");

@@ -64,6 +64,17 @@ describe.runIf(built)("per-host entries: a bundle for one host carries that host
     expect(browser.length).toBeLessThan(everyHost.length);
   });
 
+  it("a browser one-liner carries none of the loop's TCP, server, UDP, subprocess or signal code (streams/install.ts)", () => {
+    const browser = bundle(ONE_LINER, "browser");
+    const everyHost = bundle(ONE_LINER, "neutral");
+    // messages only those implementations contain
+    for (const text of ["createConnection(protocolFactory", "createServer(protocolFactory", "createDatagramEndpoint(protocolFactory", "subprocessExec(protocolFactory"]) {
+      expect(everyHost.includes(text), `${text} in the default bundle`).toBe(true);
+      expect(browser.includes(text), `${text} in the browser bundle`).toBe(false);
+    }
+    expect(browser.length).toBeLessThan(80 * 1024); // 115 KB before the installs moved to the entries
+  });
+
   it("wasyncio/manual: workerd's bundle has the workerd driver only, a browser's the browser driver only", () => {
     expect(hostsIn(bundle(MANUAL_ONE_LINER, "neutral")).sort()).toEqual(["browser", "deno", "node", "workerd"]);
     // wrangler's conditions for workerd
