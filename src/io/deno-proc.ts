@@ -4,6 +4,7 @@
 // `error`, then `exit` with Node's code/signal; a pipe's `data`/`eof`/`flushed`/`error`/`closed`;
 // `signal` with the handler's id; a call's `result`.
 
+import { WorkerPools, type CallAnswer, type Pool, type PoolCall, type PoolWorker } from "./worker-pools.js";
 import { workerSource } from "./worker-source.js";
 import { NotImplementedError } from "../errors.js";
 import type { Command, Feature, HostEvent, StdioMode, WireError } from "./driver.js";
@@ -46,27 +47,8 @@ self.close = () => { self.postMessage({ exit: 0 }); realClose(); };`,
     if (name === "NotCapable" || /run again with the --allow-[a-z-]+ flag/.test(w.message)) w.code = "EACCES";`,
 });
 
-interface Call {
-  id: number;
-  module: string;
-  name: string;
-  args: unknown[];
-}
-
-interface PoolWorker {
+interface DenoPoolWorker extends PoolWorker {
   worker: Worker;
-  current: Call | null;
-}
-
-/** One executor: up to `max` workers, made on demand, and a FIFO of calls waiting for one. */
-interface Pool {
-  id: number;
-  max: number;
-  workers: Set<PoolWorker>;
-  idle: PoolWorker[];
-  queue: Call[];
-  /** shutdown(wait=true) was asked: terminate each worker once the queue is empty. */
-  closing: boolean;
 }
 
 /** A child process, by id. */
@@ -91,13 +73,11 @@ function fileUrl(path: string): string {
 
 export class DenoProc implements StreamOwner {
   private readonly signals = new Map<number, { name: string; listener: () => void }>();
-  private readonly pools = new Map<number, Pool>();
-  /** Calls sent and not yet answered, by call id (so an `abort` can drop a queued one). */
-  private readonly calls = new Map<number, Pool>();
+  private readonly workers: DenoWorkers;
   private readonly children = new Map<number, Child>();
-  private workerUrl: string | null = null;
-
-  constructor(private readonly host: DenoHost) {}
+  constructor(private readonly host: DenoHost) {
+    this.workers = new DenoWorkers(host);
+  }
 
   emit(event: HostEvent): void {
     this.host.emit(event);
@@ -112,8 +92,7 @@ export class DenoProc implements StreamOwner {
   }
 
   handles(command: Command): boolean {
-    if (OPS.has(command.op)) return true;
-    return command.op === "abort" && this.calls.has(command.id);
+    return OPS.has(command.op) || this.workers.handlesCall(command);
   }
 
   send(command: Command): void {
@@ -123,17 +102,14 @@ export class DenoProc implements StreamOwner {
       case "removeSignal":
         return this.removeSignal(command.id);
       case "createExecutor":
-        return this.createExecutor(command.id, command.maxWorkers);
       case "call":
-        return this.call(command);
       case "shutdownExecutor":
-        return this.shutdownExecutor(command.id, command.wait);
+      case "abort":
+        return this.workers.sendCall(command);
       case "spawn":
         return this.spawn(command);
       case "kill":
         return this.kill(command.id, command.signal);
-      case "abort":
-        return this.dropCall(command.id);
       default:
         throw new NotImplementedError(`'${command.op}' is not a process operation`);
     }
@@ -158,9 +134,7 @@ export class DenoProc implements StreamOwner {
       }
     }
     this.signals.clear();
-    for (const pool of this.pools.values()) this.terminatePool(pool);
-    this.pools.clear();
-    this.calls.clear();
+    this.workers.stopAll();
     for (const c of this.children.values()) {
       c.copying?.cancel().catch(() => undefined);
       if (!c.exited) {
@@ -172,10 +146,6 @@ export class DenoProc implements StreamOwner {
       }
     }
     this.children.clear();
-    if (this.workerUrl !== null) {
-      URL.revokeObjectURL(this.workerUrl);
-      this.workerUrl = null;
-    }
   }
 
   // ---- signals ------------------------------------------------------------------------------
@@ -193,146 +163,6 @@ export class DenoProc implements StreamOwner {
     if (entry === undefined) return;
     this.signals.delete(id);
     this.host.deno.removeSignalListener(entry.name, entry.listener);
-  }
-
-  // ---- executors ----------------------------------------------------------------------------
-
-  private createExecutor(id: number, maxWorkers: number | null): void {
-    let max = maxWorkers;
-    if (max === null) {
-      const cpus = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-      max = Math.min(32, cpus + 4); // asyncio's ThreadPoolExecutor default
-    }
-    this.pools.set(id, { id, max, workers: new Set(), idle: [], queue: [], closing: false });
-  }
-
-  private call(command: Extract<Command, { op: "call" }>): void {
-    const pool = this.pools.get(command.executor);
-    const module = command.module.startsWith("/") || /^[A-Za-z]:[\\/]/.test(command.module) || command.module.startsWith("\\\\") ? fileUrl(command.module) : command.module;
-    const call: Call = { id: command.id, module, name: command.name, args: command.args };
-    if (pool === undefined || pool.closing) {
-      this.host.emitLater({ kind: "result", id: call.id, ok: false, value: undefined, error: { name: "RuntimeError", message: "cannot schedule new calls after the executor was shut down" } });
-      return;
-    }
-    this.calls.set(call.id, pool);
-    const idle = pool.idle.pop();
-    if (idle !== undefined) this.dispatch(pool, idle, call);
-    else if (pool.workers.size < pool.max) this.dispatch(pool, this.startWorker(pool), call);
-    else pool.queue.push(call);
-  }
-
-  private startWorker(pool: Pool): PoolWorker {
-    this.workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
-    const worker = new Worker(this.workerUrl, { type: "module" });
-    const entry: PoolWorker = { worker, current: null };
-    worker.onmessage = (event: MessageEvent<{ id: number; ok: boolean; value?: unknown; error?: WireError; exit?: number }>) => {
-      const msg = event.data;
-      if (msg.exit !== undefined) return this.crashed(pool, entry, null, msg.exit);
-      const call = entry.current;
-      if (call === null || call.id !== msg.id) return;
-      entry.current = null;
-      this.calls.delete(call.id);
-      this.host.emit({ kind: "result", id: call.id, ok: msg.ok, value: msg.value, error: msg.error });
-      this.next(pool, entry);
-    };
-    // An error thrown outside a call (a stray timer's callback) ends the worker: its call fails.
-    worker.onerror = (event: ErrorEvent) => {
-      event.preventDefault();
-      // the error itself stays in the worker's isolate: its message is "Uncaught Error: …"
-      this.crashed(pool, entry, event.error ?? new Error(event.message.replace(/^Uncaught (\w*Error: )?/, "")));
-    };
-    worker.onmessageerror = () => {
-      this.crashed(pool, entry, new Error("a result that could not be received (deserialization failed)"));
-    };
-    pool.workers.add(entry);
-    return entry;
-  }
-
-  /** A worker died (an error outside a call, or it exited): its call fails, the pool goes on. */
-  private crashed(pool: Pool, entry: PoolWorker, why: unknown, exitCode: number | null = null): void {
-    if (!pool.workers.has(entry)) return;
-    entry.worker.terminate();
-    pool.workers.delete(entry);
-    const at = pool.idle.indexOf(entry);
-    if (at >= 0) pool.idle.splice(at, 1);
-    const call = entry.current;
-    entry.current = null;
-    if (call !== null) {
-      this.calls.delete(call.id);
-      const error: WireError = exitCode !== null
-        ? { name: "Error", message: `the worker running ${call.name}() exited unexpectedly (exit code ${exitCode})` }
-        : denoWire(why);
-      if (exitCode === null) error.message = `the worker running ${call.name}() failed outside the call: ${error.message}`;
-      this.host.emit({ kind: "result", id: call.id, ok: false, value: undefined, error });
-    }
-    // calls still queued get a fresh worker
-    if (this.pools.get(pool.id) === pool && pool.queue.length > 0 && pool.workers.size < pool.max) {
-      this.dispatch(pool, this.startWorker(pool), pool.queue.shift()!);
-    }
-  }
-
-  private dispatch(pool: Pool, entry: PoolWorker, call: Call): void {
-    entry.current = call;
-    try {
-      entry.worker.postMessage({ id: call.id, module: call.module, name: call.name, args: call.args });
-    } catch (err) {
-      // an argument that cannot be cloned: this call fails, the worker stays free
-      entry.current = null;
-      this.calls.delete(call.id);
-      const wire = denoWire(err);
-      wire.message = `the arguments of ${call.name}() could not be sent to a worker: ${wire.message}`;
-      this.host.emitLater({ kind: "result", id: call.id, ok: false, value: undefined, error: wire });
-      this.next(pool, entry);
-    }
-  }
-
-  /** A worker is free: give it the next queued call, or park it. */
-  private next(pool: Pool, entry: PoolWorker): void {
-    const call = pool.queue.shift();
-    if (call !== undefined) return this.dispatch(pool, entry, call);
-    if (pool.closing) {
-      this.stopWorker(pool, entry);
-      if (pool.workers.size === 0) this.pools.delete(pool.id);
-      return;
-    }
-    pool.idle.push(entry);
-  }
-
-  private dropCall(id: number): void {
-    const pool = this.calls.get(id)!;
-    this.calls.delete(id);
-    const at = pool.queue.findIndex((c) => c.id === id);
-    if (at >= 0) pool.queue.splice(at, 1);
-    // a call already running finishes in its worker; its result is dropped by the loop
-  }
-
-  private shutdownExecutor(id: number, wait: boolean): void {
-    const pool = this.pools.get(id);
-    if (pool === undefined) return;
-    if (!wait) {
-      this.terminatePool(pool);
-      this.pools.delete(id);
-      return;
-    }
-    pool.closing = true;
-    for (const entry of pool.idle.splice(0)) this.stopWorker(pool, entry);
-    if (pool.workers.size === 0) this.pools.delete(id);
-  }
-
-  private stopWorker(pool: Pool, entry: PoolWorker): void {
-    pool.workers.delete(entry);
-    entry.worker.terminate();
-  }
-
-  /** Stop every worker now; calls queued or running are dropped without events. */
-  private terminatePool(pool: Pool): void {
-    for (const call of pool.queue) this.calls.delete(call.id);
-    pool.queue.length = 0;
-    pool.idle.length = 0;
-    for (const entry of Array.from(pool.workers)) {
-      if (entry.current !== null) this.calls.delete(entry.current.id);
-      this.stopWorker(pool, entry);
-    }
   }
 
   // ---- subprocesses -------------------------------------------------------------------------
@@ -438,5 +268,86 @@ export class DenoProc implements StreamOwner {
       if (err instanceof Error && /already terminated|ESRCH|No such process/i.test(err.message)) return;
       throw err;
     }
+  }
+}
+
+/** An executor's worker pool over Deno's module Web Workers (io/worker-pools.ts). */
+class DenoWorkers extends WorkerPools<DenoPoolWorker> {
+  private workerUrl: string | null = null;
+
+  constructor(private readonly host: DenoHost) {
+    super();
+  }
+
+  protected emit(event: HostEvent): void {
+    this.host.emit(event);
+  }
+
+  protected emitLater(event: HostEvent): void {
+    this.host.emitLater(event);
+  }
+
+  protected defaultMax(): number {
+    const cpus = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+    return Math.min(32, cpus + 4); // asyncio's ThreadPoolExecutor default
+  }
+
+  protected moduleUrl(module: string): string {
+    return module.startsWith("/") || /^[A-Za-z]:[\\/]/.test(module) || module.startsWith("\\\\") ? fileUrl(module) : module;
+  }
+
+  protected wire(err: unknown): WireError {
+    return denoWire(err);
+  }
+
+  protected post(entry: DenoPoolWorker, call: PoolCall): void {
+    entry.worker.postMessage({ id: call.id, module: call.module, name: call.name, args: call.args });
+  }
+
+  protected stopWorker(pool: Pool<DenoPoolWorker>, entry: DenoPoolWorker): void {
+    pool.workers.delete(entry);
+    entry.worker.terminate();
+  }
+
+  protected startWorker(pool: Pool<DenoPoolWorker>): DenoPoolWorker {
+    this.workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+    const worker = new Worker(this.workerUrl, { type: "module" });
+    const entry: DenoPoolWorker = { worker, current: null };
+    worker.onmessage = (event: MessageEvent<CallAnswer & { exit?: number }>) => {
+      const msg = event.data;
+      if (msg.exit !== undefined) return this.crashed(pool, entry, null, msg.exit);
+      this.answered(pool, entry, msg);
+    };
+    // An error thrown outside a call (a stray timer's callback) ends the worker: its call fails.
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      // the error itself stays in the worker's isolate: its message is "Uncaught Error: …"
+      this.crashed(pool, entry, event.error ?? new Error(event.message.replace(/^Uncaught (\w*Error: )?/, "")));
+    };
+    worker.onmessageerror = () => {
+      this.crashed(pool, entry, new Error("a result that could not be received (deserialization failed)"));
+    };
+    pool.workers.add(entry);
+    return entry;
+  }
+
+  override stopAll(): void {
+    super.stopAll();
+    if (this.workerUrl !== null) {
+      URL.revokeObjectURL(this.workerUrl);
+      this.workerUrl = null;
+    }
+  }
+
+  /** A worker died (an error outside a call, or it exited): its call fails, the pool goes on. */
+  private crashed(pool: Pool<DenoPoolWorker>, entry: DenoPoolWorker, why: unknown, exitCode: number | null = null): void {
+    if (!pool.workers.has(entry)) return;
+    entry.worker.terminate();
+    this.lost(pool, entry, (call) => {
+      if (exitCode !== null) return { name: "Error", message: `the worker running ${call.name}() exited unexpectedly (exit code ${exitCode})` };
+      const error = denoWire(why);
+      error.message = `the worker running ${call.name}() failed outside the call: ${error.message}`;
+      return error;
+    });
   }
 }

@@ -3,6 +3,7 @@
 // Host callbacks become events through `host.emit`; nothing here calls into the loop, and
 // nothing emits from inside `send` (an outcome known at once is emitted from a microtask).
 
+import { WorkerPools, type CallAnswer, type Pool, type PoolCall, type PoolWorker } from "./worker-pools.js";
 import { workerSource } from "./worker-source.js";
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
@@ -39,29 +40,10 @@ export function toWire(err: unknown): WireError {
 // from dist/ and from an installed tarball.
 const WORKER_SOURCE = workerSource("node");
 
-interface Call {
-  id: number;
-  module: string;
-  name: string;
-  args: unknown[];
-}
-
-interface PoolWorker {
+interface NodePoolWorker extends PoolWorker {
   worker: Worker;
-  current: Call | null;
   /** We asked it to stop: its exit is not a crash. */
   stopping: boolean;
-}
-
-/** One executor: up to `max` workers, made on demand, and a FIFO of calls waiting for one. */
-interface Pool {
-  id: number;
-  max: number;
-  workers: Set<PoolWorker>;
-  idle: PoolWorker[];
-  queue: Call[];
-  /** shutdown(wait=true) was asked: terminate each worker once the queue is empty. */
-  closing: boolean;
 }
 
 // ---- subprocesses -------------------------------------------------------------------------------
@@ -93,9 +75,7 @@ function bytesOf(chunk: Uint8Array | string): Uint8Array {
 
 export class NodeProc {
   private readonly signals = new Map<number, { name: string; listener: () => void }>();
-  private readonly pools = new Map<number, Pool>();
-  /** Calls sent and not yet answered, by call id (so an `abort` can drop a queued one). */
-  private readonly calls = new Map<number, Pool>();
+  private readonly workers: NodeWorkers;
   private readonly children = new Map<number, ChildProcess>();
   private readonly pipes = new Map<number, Pipe>();
   /**
@@ -106,13 +86,15 @@ export class NodeProc {
   private readonly later: HostEvent[] = [];
   private laterQueued = false;
 
-  constructor(private readonly host: NodeHost) {}
+  constructor(private readonly host: NodeHost) {
+    this.workers = new NodeWorkers(host, (event) => this.emitLater(event), (id) => this.retire(id));
+  }
 
   handles(command: Command): boolean {
-    if (OPS.has(command.op)) return true;
+    if (OPS.has(command.op) || this.workers.handlesCall(command)) return true;
     if (!STREAM_OPS.has(command.op)) return false;
     const id = (command as { id: number }).id;
-    return this.pipes.has(id) || this.calls.has(id) || this.tombstones.has(id);
+    return this.pipes.has(id) || this.tombstones.has(id);
   }
 
   /** Forget `id`, but keep claiming its commands for a while (the last 4096 ids). */
@@ -128,17 +110,15 @@ export class NodeProc {
       case "removeSignal":
         return this.removeSignal(command.id);
       case "createExecutor":
-        return this.createExecutor(command.id, command.maxWorkers);
       case "call":
-        return this.call(command);
       case "shutdownExecutor":
-        return this.shutdownExecutor(command.id, command.wait);
+        return this.workers.sendCall(command);
       case "spawn":
         return this.spawn(command);
       case "kill":
         return this.kill(command.id, command.signal);
       case "abort":
-        if (this.calls.has(command.id)) return this.dropCall(command.id);
+        if (this.workers.handlesCall(command)) return this.workers.sendCall(command);
         return this.pipeCommand(command);
       case "write":
       case "writeEof":
@@ -166,9 +146,7 @@ export class NodeProc {
     const proc = this.process();
     for (const { name, listener } of this.signals.values()) proc.removeListener(name, listener);
     this.signals.clear();
-    for (const pool of this.pools.values()) this.terminatePool(pool);
-    this.pools.clear();
-    this.calls.clear();
+    this.workers.stopAll();
     for (const pipe of this.pipes.values()) {
       pipe.readable?.destroy();
       pipe.writable?.destroy();
@@ -214,157 +192,6 @@ export class NodeProc {
     if (entry === undefined) return;
     this.signals.delete(id);
     this.process().removeListener(entry.name, entry.listener);
-  }
-
-  // ---- executors ----------------------------------------------------------------------------
-
-  private createExecutor(id: number, maxWorkers: number | null): void {
-    let max = maxWorkers;
-    if (max === null) {
-      const os = this.host.load<typeof import("node:os")>("node:os");
-      const cpus = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-      max = Math.min(32, cpus + 4); // asyncio's ThreadPoolExecutor default
-    }
-    this.pools.set(id, { id, max, workers: new Set(), idle: [], queue: [], closing: false });
-  }
-
-  private call(command: Extract<Command, { op: "call" }>): void {
-    const pool = this.pools.get(command.executor);
-    const call: Call = { id: command.id, module: this.moduleUrl(command.module), name: command.name, args: command.args };
-    if (pool === undefined || pool.closing) {
-      this.emitLater({ kind: "result", id: call.id, ok: false, value: undefined, error: { name: "RuntimeError", message: "cannot schedule new calls after the executor was shut down" } });
-      return;
-    }
-    this.calls.set(call.id, pool);
-    const idle = pool.idle.pop();
-    if (idle !== undefined) this.dispatch(pool, idle, call);
-    else if (pool.workers.size < pool.max) this.dispatch(pool, this.startWorker(pool), call);
-    else pool.queue.push(call);
-  }
-
-  /** An absolute path becomes a file: URL; URLs and package names are imported as they are. */
-  private moduleUrl(module: string): string {
-    if (module.startsWith("/") || /^[A-Za-z]:[\\/]/.test(module) || module.startsWith("\\\\")) {
-      return this.host.load<typeof import("node:url")>("node:url").pathToFileURL(module).href;
-    }
-    return module;
-  }
-
-  private startWorker(pool: Pool): PoolWorker {
-    const { Worker } = this.host.load<typeof import("node:worker_threads")>("node:worker_threads");
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    const entry: PoolWorker = { worker, current: null, stopping: false };
-    let crash: unknown = null;
-    worker.on("message", (msg: { id: number; ok: boolean; value?: unknown; error?: WireError }) => {
-      const call = entry.current;
-      if (call === null || call.id !== msg.id) return;
-      entry.current = null;
-      this.forgetCall(call.id);
-      this.host.emit({ kind: "result", id: call.id, ok: msg.ok, value: msg.value, error: msg.error });
-      this.next(pool, entry);
-    });
-    worker.on("error", (err) => {
-      crash = err; // an error thrown outside a call (a stray timer's callback): the worker exits
-    });
-    worker.on("exit", (code) => {
-      pool.workers.delete(entry);
-      const at = pool.idle.indexOf(entry);
-      if (at >= 0) pool.idle.splice(at, 1);
-      if (entry.stopping) return;
-      const call = entry.current;
-      entry.current = null;
-      if (call !== null) {
-        this.forgetCall(call.id);
-        const why = crash !== null ? toWire(crash) : null;
-        this.host.emit({
-          kind: "result", id: call.id, ok: false, value: undefined,
-          error: {
-            name: why?.name ?? "Error",
-            message: `the worker running ${call.name}() exited unexpectedly (exit code ${code})${why !== null ? ": " + why.message : ""}`,
-            stack: why?.stack,
-          },
-        });
-      }
-      // calls still queued get a fresh worker
-      if (this.pools.get(pool.id) === pool && pool.queue.length > 0 && pool.workers.size < pool.max) {
-        this.dispatch(pool, this.startWorker(pool), pool.queue.shift()!);
-      }
-    });
-    pool.workers.add(entry);
-    return entry;
-  }
-
-  private dispatch(pool: Pool, entry: PoolWorker, call: Call): void {
-    entry.current = call;
-    entry.worker.ref(); // a call in progress keeps the host alive; an idle worker does not
-    try {
-      entry.worker.postMessage({ id: call.id, module: call.module, name: call.name, args: call.args });
-    } catch (err) {
-      // an argument that cannot be cloned: this call fails, the worker stays free
-      entry.current = null;
-      this.forgetCall(call.id);
-      const wire = toWire(err);
-      wire.message = `the arguments of ${call.name}() could not be sent to a worker: ${wire.message}`;
-      this.emitLater({ kind: "result", id: call.id, ok: false, value: undefined, error: wire });
-      this.next(pool, entry);
-    }
-  }
-
-  /** A worker is free: give it the next queued call, or park it (unref'd). */
-  private next(pool: Pool, entry: PoolWorker): void {
-    const call = pool.queue.shift();
-    if (call !== undefined) return this.dispatch(pool, entry, call);
-    if (pool.closing) {
-      this.stopWorker(pool, entry);
-      if (pool.workers.size === 0) this.pools.delete(pool.id);
-      return;
-    }
-    entry.worker.unref();
-    pool.idle.push(entry);
-  }
-
-  private forgetCall(id: number): void {
-    this.calls.delete(id);
-    this.retire(id);
-  }
-
-  private dropCall(id: number): void {
-    const pool = this.calls.get(id)!;
-    this.forgetCall(id);
-    const at = pool.queue.findIndex((c) => c.id === id);
-    if (at >= 0) pool.queue.splice(at, 1);
-    // a call already running finishes in its worker; its result is dropped by the loop
-  }
-
-  private shutdownExecutor(id: number, wait: boolean): void {
-    const pool = this.pools.get(id);
-    if (pool === undefined) return;
-    if (!wait) {
-      this.terminatePool(pool);
-      this.pools.delete(id);
-      return;
-    }
-    pool.closing = true;
-    for (const entry of pool.idle.splice(0)) this.stopWorker(pool, entry);
-    if (pool.workers.size === 0 || Array.from(pool.workers).every((w) => w.stopping)) this.pools.delete(id);
-  }
-
-  private stopWorker(pool: Pool, entry: PoolWorker): void {
-    entry.stopping = true;
-    pool.workers.delete(entry);
-    entry.worker.unref();
-    void entry.worker.terminate();
-  }
-
-  /** Stop every worker now; calls queued or running are dropped without events. */
-  private terminatePool(pool: Pool): void {
-    for (const call of pool.queue) this.forgetCall(call.id);
-    pool.queue.length = 0;
-    pool.idle.length = 0;
-    for (const entry of Array.from(pool.workers)) {
-      if (entry.current !== null) this.forgetCall(entry.current.id);
-      this.stopWorker(pool, entry);
-    }
   }
 
   // ---- subprocesses -------------------------------------------------------------------------
@@ -518,5 +345,90 @@ export class NodeProc {
     const child = this.children.get(pipe.proc);
     pipe.readable.destroy();
     if (pipe.merged > 0) child?.stderr?.destroy();
+  }
+}
+
+/** An executor's worker pool over worker_threads (io/worker-pools.ts). */
+class NodeWorkers extends WorkerPools<NodePoolWorker> {
+  constructor(
+    private readonly host: NodeHost,
+    private readonly later: (event: HostEvent) => void,
+    private readonly retire: (id: number) => void,
+  ) {
+    super();
+  }
+
+  protected emit(event: HostEvent): void {
+    this.host.emit(event);
+  }
+
+  protected emitLater(event: HostEvent): void {
+    this.later(event);
+  }
+
+  /** An answered call's id stays claimed for a while (an `abort` racing its result is ignored). */
+  protected override forgetCall(id: number): void {
+    super.forgetCall(id);
+    this.retire(id);
+  }
+
+  protected defaultMax(): number {
+    const os = this.host.load<typeof import("node:os")>("node:os");
+    const cpus = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+    return Math.min(32, cpus + 4); // asyncio's ThreadPoolExecutor default
+  }
+
+  /** An absolute path becomes a file: URL; URLs and package names are imported as they are. */
+  protected moduleUrl(module: string): string {
+    if (module.startsWith("/") || /^[A-Za-z]:[\\/]/.test(module) || module.startsWith("\\\\")) {
+      return this.host.load<typeof import("node:url")>("node:url").pathToFileURL(module).href;
+    }
+    return module;
+  }
+
+  protected wire(err: unknown): WireError {
+    return toWire(err);
+  }
+
+  protected post(entry: NodePoolWorker, call: PoolCall): void {
+    entry.worker.postMessage({ id: call.id, module: call.module, name: call.name, args: call.args });
+  }
+
+  /** A call in progress keeps the host alive; an idle worker does not. */
+  protected override busy(entry: NodePoolWorker): void {
+    entry.worker.ref();
+  }
+
+  protected override parked(entry: NodePoolWorker): void {
+    entry.worker.unref();
+  }
+
+  protected stopWorker(pool: Pool<NodePoolWorker>, entry: NodePoolWorker): void {
+    entry.stopping = true;
+    pool.workers.delete(entry);
+    entry.worker.unref();
+    void entry.worker.terminate();
+  }
+
+  protected startWorker(pool: Pool<NodePoolWorker>): NodePoolWorker {
+    const { Worker } = this.host.load<typeof import("node:worker_threads")>("node:worker_threads");
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const entry: NodePoolWorker = { worker, current: null, stopping: false };
+    let crash: unknown = null;
+    worker.on("message", (msg: CallAnswer) => this.answered(pool, entry, msg));
+    worker.on("error", (err) => {
+      crash = err; // an error thrown outside a call (a stray timer's callback): the worker exits
+    });
+    worker.on("exit", (code) => {
+      if (entry.stopping) return;
+      const why = crash !== null ? toWire(crash) : null;
+      this.lost(pool, entry, (call) => ({
+        name: why?.name ?? "Error",
+        message: `the worker running ${call.name}() exited unexpectedly (exit code ${code})${why !== null ? ": " + why.message : ""}`,
+        stack: why?.stack,
+      }));
+    });
+    pool.workers.add(entry);
+    return entry;
   }
 }

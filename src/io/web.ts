@@ -21,6 +21,7 @@
 //   what was sent (the host keeps that order); `abort` closes at once and `closed` follows
 //   without waiting for the peer.
 
+import { WorkerPools, type CallAnswer, type Pool, type PoolCall, type PoolWorker } from "./worker-pools.js";
 import { workerSource } from "./worker-source.js";
 import { NotImplementedError } from "../errors.js";
 import { macrotask } from "./timers.js";
@@ -396,40 +397,19 @@ export function workerClass(): WorkerCtor | null {
   return typeof w === "function" ? (w as WorkerCtor) : null;
 }
 
-interface Call {
-  id: number;
-  module: string;
-  name: string;
-  args: unknown[];
-}
-
-interface PoolWorker {
+interface WebPoolWorker extends PoolWorker {
   worker: WorkerLike;
-  current: Call | null;
+  /** Its first message came: an error event after it is a stray error, not a failed start. */
   started: boolean;
 }
 
-interface Pool {
-  id: number;
-  max: number;
-  workers: Set<PoolWorker>;
-  idle: PoolWorker[];
-  queue: Call[];
-  /** shutdown(wait=true): stop each worker once nothing is left for it. */
-  closing: boolean;
-}
-
-const WORKER_OPS = new Set<Command["op"]>(["createExecutor", "call", "shutdownExecutor"]);
-
 /** An executor's worker pool over module Web Workers (`createExecutor`, `call`, `shutdownExecutor`). */
-export class WebWorkers {
-  private readonly pools = new Map<number, Pool>();
-  /** Calls sent and not yet answered, by call id (so an `abort` can drop a queued one). */
-  private readonly calls = new Map<number, Pool>();
+export class WebWorkers extends WorkerPools<WebPoolWorker> {
   private readonly later: Later;
   private url: string | null = null;
 
   constructor(private readonly host: WebHost) {
+    super();
     this.later = new Later(host);
   }
 
@@ -438,197 +418,97 @@ export class WebWorkers {
   }
 
   handles(command: Command): boolean {
-    if (WORKER_OPS.has(command.op)) return true;
-    return command.op === "abort" && this.calls.has(command.id);
+    return this.handlesCall(command);
   }
 
   send(command: Command): void {
-    switch (command.op) {
-      case "createExecutor":
-        return this.createExecutor(command.id, command.maxWorkers);
-      case "call":
-        return this.call(command);
-      case "shutdownExecutor":
-        return this.shutdownExecutor(command.id, command.wait);
-      case "abort":
-        return this.dropCall(command.id);
-      default:
-        throw new NotImplementedError(`'${command.op}' is not an executor operation`);
-    }
+    this.sendCall(command);
   }
 
   /** The loop closed: stop every worker. */
   detach(): void {
-    for (const pool of this.pools.values()) this.terminatePool(pool);
-    this.pools.clear();
-    this.calls.clear();
+    this.stopAll();
     if (this.url !== null) {
       URL.revokeObjectURL(this.url);
       this.url = null;
     }
   }
 
-  private createExecutor(id: number, maxWorkers: number | null): void {
-    let max = maxWorkers;
-    if (max === null) {
-      const cpus = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
-      max = Math.min(32, (typeof cpus === "number" && cpus > 0 ? cpus : 1) + 4); // asyncio's ThreadPoolExecutor default
-    }
-    this.pools.set(id, { id, max, workers: new Set(), idle: [], queue: [], closing: false });
+  protected emit(event: HostEvent): void {
+    this.host.emit(event);
   }
 
-  private call(command: Extract<Command, { op: "call" }>): void {
-    const pool = this.pools.get(command.executor);
-    const call: Call = { id: command.id, module: moduleUrl(command.module), name: command.name, args: command.args };
-    if (pool === undefined || pool.closing) {
-      this.later.emit({ kind: "result", id: call.id, ok: false, value: undefined, error: { name: "RuntimeError", message: "cannot schedule new calls after the executor was shut down" } });
-      return;
-    }
-    this.calls.set(call.id, pool);
-    const idle = pool.idle.pop();
-    if (idle !== undefined) this.dispatch(pool, idle, call);
-    else if (pool.workers.size < pool.max) {
-      const entry = this.startWorker(pool);
-      if (entry !== null) this.dispatch(pool, entry, call);
-      else this.calls.delete(call.id);
-    } else pool.queue.push(call);
+  protected emitLater(event: HostEvent): void {
+    this.later.emit(event);
+  }
+
+  protected defaultMax(): number {
+    const cpus = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+    return Math.min(32, (typeof cpus === "number" && cpus > 0 ? cpus : 1) + 4); // asyncio's ThreadPoolExecutor default
+  }
+
+  protected moduleUrl(module: string): string {
+    return moduleUrl(module);
+  }
+
+  protected wire(err: unknown): WireError {
+    return toWire(err);
+  }
+
+  protected post(entry: WebPoolWorker, call: PoolCall): void {
+    entry.worker.postMessage({ id: call.id, module: call.module, name: call.name, args: call.args });
+  }
+
+  protected stopWorker(pool: Pool<WebPoolWorker>, entry: WebPoolWorker): void {
+    pool.workers.delete(entry);
+    entry.worker.terminate();
   }
 
   private workerUrl(): string {
     return (this.url ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" })));
   }
 
-  private startWorker(pool: Pool): PoolWorker | null {
+  protected startWorker(pool: Pool<WebPoolWorker>): WebPoolWorker | null {
     const Ctor = workerClass()!;
     let worker: WorkerLike;
     try {
       worker = new Ctor(this.workerUrl(), { type: "module", name: `wasyncio executor ${pool.id}` });
     } catch (err) {
-      // a page whose CSP forbids blob: workers, say: the call fails, the pool stays usable
+      // a page whose CSP forbids blob: workers, for one
       const wire = toWire(err);
       wire.message = `cannot start a Web Worker on ${this.host.host}: ${wire.message}`;
       this.failQueued(pool, wire);
       return null;
     }
-    const entry: PoolWorker = { worker, current: null, started: false };
+    const entry: WebPoolWorker = { worker, current: null, started: false };
     worker.onmessage = (ev) => {
-      const msg = ev.data as { started?: boolean; id?: number; ok?: boolean; value?: unknown; error?: WireError };
+      const msg = ev.data as CallAnswer & { started?: boolean };
       if (msg.started === true) {
         entry.started = true;
         return;
       }
-      const call = entry.current;
-      if (call === null || call.id !== msg.id) return;
-      entry.current = null;
-      this.calls.delete(call.id);
-      this.host.emit({ kind: "result", id: call.id, ok: msg.ok === true, value: msg.value, error: msg.error });
-      this.next(pool, entry);
+      this.answered(pool, entry, msg);
     };
     worker.onerror = (ev) => {
       if (entry.started) return; // an error outside any call (a stray timer's): the worker goes on
       ev.preventDefault();
-      // the worker could not start: its call fails, and it is dropped
+      // the worker script could not load or start: its call and the queued ones fail
       const why = ev.message ?? "the worker script failed to load";
-      this.removeWorker(pool, entry);
       worker.terminate();
-      const call = entry.current;
-      entry.current = null;
       const wire: WireError = { name: "Error", message: `a Web Worker could not start on ${this.host.host}: ${why}` };
-      if (call !== null) {
-        this.calls.delete(call.id);
-        this.host.emit({ kind: "result", id: call.id, ok: false, value: undefined, error: wire });
-      }
       this.failQueued(pool, wire);
+      this.lost(pool, entry, () => wire);
     };
     worker.onmessageerror = () => {
-      // a result the page cannot deserialize
-      const call = entry.current;
-      if (call === null) return;
-      entry.current = null;
-      this.calls.delete(call.id);
-      this.host.emit({ kind: "result", id: call.id, ok: false, value: undefined, error: { name: "DataCloneError", message: `the result of ${call.name}() could not be received from its worker` } });
-      this.next(pool, entry);
+      // the result could not be deserialized here: the call fails, the worker goes on
+      this.answered(pool, entry, {
+        id: entry.current?.id,
+        ok: false,
+        error: { name: "DataCloneError", message: `the result of ${entry.current?.name}() could not be received from its worker` },
+      });
     };
     pool.workers.add(entry);
     return entry;
-  }
-
-  /** No worker can start: every queued call of the pool fails with `wire`. */
-  private failQueued(pool: Pool, wire: WireError): void {
-    for (const call of pool.queue.splice(0)) {
-      this.calls.delete(call.id);
-      this.later.emit({ kind: "result", id: call.id, ok: false, value: undefined, error: wire });
-    }
-  }
-
-  private removeWorker(pool: Pool, entry: PoolWorker): void {
-    pool.workers.delete(entry);
-    const at = pool.idle.indexOf(entry);
-    if (at >= 0) pool.idle.splice(at, 1);
-  }
-
-  private dispatch(pool: Pool, entry: PoolWorker, call: Call): void {
-    entry.current = call;
-    try {
-      entry.worker.postMessage({ id: call.id, module: call.module, name: call.name, args: call.args });
-    } catch (err) {
-      // an argument that cannot be cloned: this call fails, the worker stays free
-      entry.current = null;
-      this.calls.delete(call.id);
-      const wire = toWire(err);
-      wire.message = `the arguments of ${call.name}() could not be sent to a worker: ${wire.message}`;
-      this.later.emit({ kind: "result", id: call.id, ok: false, value: undefined, error: wire });
-      this.next(pool, entry);
-    }
-  }
-
-  /** A worker is free: give it the next queued call, or park it. */
-  private next(pool: Pool, entry: PoolWorker): void {
-    const call = pool.queue.shift();
-    if (call !== undefined) return this.dispatch(pool, entry, call);
-    if (pool.closing) {
-      this.removeWorker(pool, entry);
-      entry.worker.terminate();
-      if (pool.workers.size === 0) this.pools.delete(pool.id);
-      return;
-    }
-    pool.idle.push(entry);
-  }
-
-  private dropCall(id: number): void {
-    const pool = this.calls.get(id)!;
-    this.calls.delete(id);
-    const at = pool.queue.findIndex((c) => c.id === id);
-    if (at >= 0) pool.queue.splice(at, 1);
-    // a call already running finishes in its worker; its result is dropped by the loop
-  }
-
-  private shutdownExecutor(id: number, wait: boolean): void {
-    const pool = this.pools.get(id);
-    if (pool === undefined) return;
-    if (!wait) {
-      this.terminatePool(pool);
-      this.pools.delete(id);
-      return;
-    }
-    pool.closing = true;
-    for (const entry of pool.idle.splice(0)) {
-      pool.workers.delete(entry);
-      entry.worker.terminate();
-    }
-    if (pool.workers.size === 0) this.pools.delete(id);
-  }
-
-  /** Stop every worker now; calls queued or running are dropped without events. */
-  private terminatePool(pool: Pool): void {
-    for (const call of pool.queue) this.calls.delete(call.id);
-    pool.queue.length = 0;
-    for (const entry of pool.workers) {
-      if (entry.current !== null) this.calls.delete(entry.current.id);
-      entry.worker.terminate();
-    }
-    pool.workers.clear();
-    pool.idle.length = 0;
   }
 }
 
